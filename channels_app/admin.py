@@ -1,0 +1,32 @@
+from django.contrib import admin
+from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from channels_app.models import Address, ChannelAPIKey, Customer, SalesChannel
+
+
+@admin.register(SalesChannel)
+class SalesChannelAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "currency", "country", "rationing_percent", "is_active")
+    list_filter = ("kind", "is_active", "country")
+    search_fields = ("code", "name")
+
+
+@admin.register(ChannelAPIKey)
+class ChannelAPIKeyAdmin(APIKeyModelAdmin):
+    list_display = (*APIKeyModelAdmin.list_display, "channel")
+    list_filter = (*APIKeyModelAdmin.list_filter, "channel")
+    search_fields = (*APIKeyModelAdmin.search_fields, "channel__code")
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("id", "email", "first_name", "last_name", "company_name", "first_channel")
+    list_filter = ("first_channel",)
+    search_fields = ("email", "phone", "loyalty_id", "last_name", "company_name", "vat_number")
+    inlines = [AddressInline]
+    show_full_result_count = False

@@ -1,0 +1,1 @@
+"""Fulfillment admin: registered with the app's models."""

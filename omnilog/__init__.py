@@ -1,0 +1,5 @@
+"""Omnilog: an omnichannel order management system."""
+
+from omnilog.celery import app as celery_app
+
+__all__ = ["celery_app"]

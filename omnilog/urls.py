@@ -1,0 +1,29 @@
+"""Every door: admin, REST API v1 (+ OpenAPI), store screens, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from omnilog.core.views import healthz
+
+admin.site.site_header = "Omnilog back office"
+admin.site.site_title = "Omnilog"
+admin.site.index_title = "Orders, stock and channels"
+
+api_v1 = [
+    path("", include("omnilog.core.api_urls")),
+    path("", include("inventory.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler400 = "omnilog.core.views.bad_request"
+handler403 = "omnilog.core.views.permission_denied"
+handler404 = "omnilog.core.views.page_not_found"
+handler500 = "omnilog.core.views.server_error"

@@ -1,0 +1,1 @@
+"""Orders admin: registered with the app's models."""

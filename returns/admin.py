@@ -1,0 +1,1 @@
+"""Returns admin: registered with the app's models."""
