@@ -142,6 +142,9 @@ WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "/admin/login/"
 
+# A location is "low" on a product when its ATP falls to this or below (outbox event).
+STOCK_LOW_THRESHOLD = int(os.environ.get("STOCK_LOW_THRESHOLD", "3"))
+
 # API bodies larger than this are refused with 413 before any parsing.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
 # Feed uploads (stock snapshots) may be larger.

@@ -1,0 +1,31 @@
+"""Inventory tasks (queue ``stock``): thin, idempotent, each calls one service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from inventory.services.integrity import stock_check
+from inventory.services.reservations import reservations_expire
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def reservations_expire_task() -> int:
+    """Beat, every 30 s: release expired holds (exactly once, see the service)."""
+    return reservations_expire()
+
+
+@shared_task(acks_late=True)
+def stock_check_task(repair: bool = False) -> dict[str, int]:
+    """Beat, nightly: counters = ledger; drifts are logged (repair is an operator's call)."""
+    report = stock_check(repair=repair)
+    if report.drifts:
+        logger.error("stock_check found %d drift(s)", len(report.drifts))
+    return {
+        "levels": report.levels_checked,
+        "drifts": len(report.drifts),
+        "repaired": report.repaired,
+    }

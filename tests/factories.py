@@ -1,0 +1,66 @@
+"""Factories for every app's models (factory_boy). Deterministic sequences, no randomness."""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+
+from channels_app.models import Customer, SalesChannel
+from inventory.models import Location, Product
+
+
+class SalesChannelFactory(DjangoModelFactory):
+    class Meta:
+        model = SalesChannel
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"channel-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+    kind = SalesChannel.Kind.WEB
+
+
+class LocationFactory(DjangoModelFactory):
+    class Meta:
+        model = Location
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"loc-{n}")
+    name = factory.LazyAttribute(lambda o: f"Location {o.code}")
+    kind = Location.Kind.WAREHOUSE
+    city = "Paris"
+    latitude = 48.8566
+    longitude = 2.3522
+    ships_parcels = True
+
+    @factory.post_generation
+    def channels(self, create: bool, extracted: list[SalesChannel] | None, **kwargs: object):  # type: ignore[no-untyped-def]
+        if create and extracted:
+            self.channels.add(*extracted)
+
+
+class StoreFactory(LocationFactory):
+    kind = Location.Kind.STORE
+    ships_parcels = False
+    is_click_and_collect = True
+    is_ship_from_store = False
+    accepts_returns = True
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:06d}")
+    ean = factory.Sequence(lambda n: f"{2000000000000 + n}")
+    name = factory.LazyAttribute(lambda o: f"Product {o.sku}")
+    category = "apparel"
+    weight_grams = 500
+
+
+class CustomerFactory(DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    first_name = "Camille"
+    last_name = factory.Sequence(lambda n: f"Martin{n}")
