@@ -108,7 +108,9 @@ def run(argv: Sequence[str]) -> int:
             str(var / "celerybeat-schedule"),
         ],
     }
-    processes = [subprocess.Popen(command, cwd=BASE_DIR, env=env) for command in commands.values()]
+    processes = {
+        name: subprocess.Popen(command, cwd=BASE_DIR, env=env) for name, command in commands.items()
+    }
     base = f"http://{host}:{port}"
     print(
         "\n".join(
@@ -135,14 +137,14 @@ def run(argv: Sequence[str]) -> int:
     status = 0
     try:
         while not stopping:
-            dead = [process for process in processes if process.poll() is not None]
+            dead = [name for name, process in processes.items() if process.poll() is not None]
             if dead:
-                print(f"==> a process exited ({dead[0].args[2:5]}); stopping", flush=True)
+                print(f"==> {dead[0]} exited; stopping everything", flush=True)
                 status = 1
                 break
             time.sleep(0.5)
     finally:
-        _stop(processes)
+        _stop(list(processes.values()))
         stop_services()
     print("==> stopped", flush=True)
     return status

@@ -132,7 +132,7 @@ def counters_bump(
     that would break an invariant; that surfaces as ``Conflict`` and the transaction is void.
     """
     condition = ""
-    params: list[object] = [getattr(deltas, name) for name in COUNTERS] + [level_id]
+    params: list[int] = [getattr(deltas, name) for name in COUNTERS] + [level_id]
     if require_atp is not None:
         condition = " AND on_hand - reserved - damaged - quality_control - safety_stock >= %s"
         params.append(require_atp)

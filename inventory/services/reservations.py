@@ -175,13 +175,13 @@ def _reserve(
     short: list[tuple[int, ReserveLine, int]] = []
     for index, line in enumerate(lines):
         if line.location_id is not None:
-            level_id = level_ids.get((line.product_id, line.location_id))
-            available = free.get(level_id, 0) if level_id else 0
-            if level_id is None or available < line.quantity:
+            found = level_ids.get((line.product_id, line.location_id))
+            available = free.get(found, 0) if found is not None else 0
+            if found is None or available < line.quantity:
                 short.append((index, line, available))
                 continue
-            free[level_id] -= line.quantity
-            pieces.append((level_id, line.quantity, line))
+            free[found] -= line.quantity
+            pieces.append((found, line.quantity, line))
         elif line.product_id in fast_pool:
             continue
         else:

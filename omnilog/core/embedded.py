@@ -46,10 +46,10 @@ def socket_url(socket_dir: str, database: str) -> str:
 
 
 def start_postgres(data_dir: Path) -> tuple[str, Any]:
-    import pgserver
+    from pgserver import postgres_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = postgres_server.get_server(data_dir, cleanup_mode="stop")
     info = server.get_postmaster_info()
     if info.socket_dir is None:  # pragma: no cover - only on Windows
         raise RuntimeError("embedded PostgreSQL did not open a Unix socket")
@@ -79,12 +79,13 @@ def ensure_database(url: str) -> None:
     name = config["NAME"]
     params = {
         "dbname": "postgres",
-        "user": config.get("USER") or "postgres",
-        "password": config.get("PASSWORD") or None,
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
+        "user": str(config.get("USER") or "postgres"),
+        "password": str(config.get("PASSWORD") or ""),
+        "host": str(config.get("HOST") or ""),
+        "port": str(config.get("PORT") or ""),
     }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as connection:
+    conninfo = psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v})
+    with psycopg.connect(conninfo, autocommit=True) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
         ).fetchone()

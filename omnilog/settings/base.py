@@ -12,7 +12,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+import django_stubs_ext
 from celery.schedules import crontab
+
+# Lets admin and DRF classes be subscripted at runtime (ModelAdmin[Model]) for typing.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("OMNILOG_VAR_DIR", BASE_DIR / "var"))
@@ -58,6 +62,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
     "omnilog.core",
     "channels_app",
     "inventory",
