@@ -83,13 +83,15 @@ def _git(*args: str) -> str:
 
 
 def machine_info(context: BenchContext, *, pgbench: str) -> dict[str, Any]:
-    """CPU count, OS, Python, PostgreSQL server version, pgbench, date and git commit."""
+    """CPU count and load, OS, Python, PostgreSQL server version, pgbench, date, git commit."""
     with context.database.connect() as connection:
         row = connection.execute("SELECT current_setting('server_version'), version()").fetchone()
     # server_version may carry a packager's suffix: "15.20 (Debian 15.20-0+deb12u1)".
     server_version, server_banner = (str(row[0]).split()[0], str(row[1])) if row else ("", "")
     return {
         "cpu_count": os.cpu_count(),
+        # Other work on the machine skews every figure; this says how busy it was at the start.
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "postgresql": server_version,
@@ -138,7 +140,8 @@ def render_markdown(document: Mapping[str, Any], results: Sequence[FigureResult]
         "# Omnilog benchmark results",
         "",
         f"{machine['date']}, commit {str(machine['git_commit'])[:12]}"
-        f"{' (dirty tree)' if machine['git_dirty'] else ''}, {machine['cpu_count']} CPUs, "
+        f"{' (dirty tree)' if machine['git_dirty'] else ''}, {machine['cpu_count']} CPUs "
+        f"(load {machine['load_average_1m']} at start), "
         f"PostgreSQL {machine['postgresql']} over {machine['database_transport']}, "
         f"duration {document['settings']['duration']:g} s"
         f"{' (quick)' if document['settings']['quick'] else ''}.",
