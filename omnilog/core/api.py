@@ -9,6 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.fields import get_error_detail
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -34,9 +37,27 @@ _CODES_BY_EXCEPTION: dict[type[exceptions.APIException], str] = {
 }
 
 
-def problem_response(document: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+class ProblemJSONRenderer(JSONRenderer):
+    media_type = PROBLEM_CONTENT_TYPE
+
+
+def problem_response(
+    document: dict[str, Any],
+    *,
+    request: Request | None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem document rendered as JSON whatever renderers the view declares.
+
+    A view may render YAML (the schema) or HTML (the docs); its errors are still problem+json.
+    DRF renders with ``request.accepted_renderer`` (set by content negotiation, or forced by
+    ``finalize_response`` after this handler), so the handler sets it here.
+    """
     response = Response(document, status=document["status"], headers=headers)
     response.content_type = PROBLEM_CONTENT_TYPE
+    if request is not None:
+        request.accepted_renderer = ProblemJSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     return response
 
 
@@ -59,11 +80,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 instance=instance,
                 errors=errors,
                 extra=exc.details,
-            )
+            ),
+            request=request,
         )
     if isinstance(exc, DjangoValidationError):
-        detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        exc = exceptions.ValidationError(detail=detail)
+        # get_error_detail keeps each message's code (``unique``, ``invalid``...).
+        exc = exceptions.ValidationError(detail=get_error_detail(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -95,8 +117,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail_text = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc)
         extra: dict[str, Any] = {}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            extra["retry_after"] = int(exc.wait) + 1
+        wait = getattr(exc, "wait", None)  # set by DRF on Throttled, missing from its stubs
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            extra["retry_after"] = int(wait) + 1
         document = problem(
             status=response.status_code,
             code=code,
@@ -104,4 +127,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             instance=instance,
             extra=extra,
         )
-    return problem_response(document, headers=headers)
+    return problem_response(document, request=request, headers=headers)

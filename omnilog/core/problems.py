@@ -41,7 +41,7 @@ def problem(
     """Build a problem document. ``errors`` items carry ``field``, ``code`` and ``message``."""
     document: dict[str, Any] = {
         "type": problem_type(code),
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or _phrase(status),
         "status": status,
         "detail": detail,
         "code": code,
@@ -55,6 +55,13 @@ def problem(
         for key, value in extra.items():
             document.setdefault(key, value)
     return document
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name still gets a title
+        return "Error"
 
 
 def flatten_field_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from omnilog.core.health import health_checks
+from omnilog.core.middleware import is_api_path
 from omnilog.core.problems import PROBLEM_CONTENT_TYPE, problem
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 with every check when all pass, 503 when any part is down."""
     checks = health_checks()
@@ -33,12 +37,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
 def _error(request: HttpRequest, *, status: int, code: str, detail: str) -> HttpResponse:
-    if _is_api(request):
+    if is_api_path(request.path):
         document = problem(status=status, code=code, detail=detail, instance=request.path)
         return JsonResponse(document, status=status, content_type=PROBLEM_CONTENT_TYPE)
     context: dict[str, Any] = {"status": status, "detail": detail}
@@ -60,9 +60,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(
-        request,
-        status=500,
-        code="server_error",
-        detail="Something went wrong on our side; it has been logged.",
-    )
+    detail = "Something went wrong on our side; it has been logged."
+    try:
+        return _error(request, status=500, code="server_error", detail=detail)
+    except Exception:  # the page itself failed (template, context): the status must still go out
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponse(detail, status=500, content_type="text/plain; charset=utf-8")
