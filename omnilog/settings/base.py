@@ -111,6 +111,8 @@ DATABASES = {
             conn_health_checks=True,
         ),
         "ATOMIC_REQUESTS": False,
+        # Fail fast (health probe, start-up) instead of hanging on an unreachable server.
+        "OPTIONS": {"connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -215,6 +217,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "stock-check-nightly": {
         "task": "inventory.tasks.stock_check_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Outbox -> webhooks latency is at most this period (plus delivery); expired ticks are dropped.
+    "webhooks-dispatch": {
+        "task": "omnilog.core.tasks.webhooks_dispatch_task",
+        "schedule": 2.0,
+        "options": {"expires": 10},
     },
 }
 
