@@ -64,3 +64,25 @@ class CustomerFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"customer{n}@example.com")
     first_name = "Camille"
     last_name = factory.Sequence(lambda n: f"Martin{n}")
+
+
+# Availability and back office (inventory selectors, API keys).
+class ChannelStockRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = "inventory.ChannelStockRule"
+
+    channel = factory.SubFactory(SalesChannelFactory)
+    product = None
+    category = ""
+    buffer_units = 0
+    buffer_percent = 0
+
+
+def channel_api_key(channel: SalesChannel, **fields: object) -> str:
+    """Create a ChannelAPIKey for ``channel``; return the plain key (shown once in real life)."""
+    from channels_app.models import ChannelAPIKey
+
+    _, key = ChannelAPIKey.objects.create_key(
+        name=str(fields.pop("name", f"{channel.code} key")), channel=channel, **fields
+    )
+    return str(key)
