@@ -6,9 +6,11 @@ declared on ``inventory.Location.channels`` (reverse name ``locations``).
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from rest_framework_api_key.models import AbstractAPIKey
 
 from omnilog.core.models import TimeStampedModel
@@ -126,3 +128,194 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line1}, {self.postcode} {self.city} ({self.country})"
+
+
+# ------------------------------------------------------------------------ prices and promotions
+# Products are referred to by SKU code and category strings (ERP/PIM price feeds are keyed by
+# SKU, and channels_app sits below inventory). The pricing engine is ``channels_app.pricing``.
+
+
+class PriceList(TimeStampedModel):
+    """Unit prices per SKU: a base list (no channel, no customer), a channel list, or a B2B
+    customer list. For a SKU the customer list wins, then the channel list, then the base list;
+    within a scope the higher ``priority``, then ``code``."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3, default="EUR")
+    channel = models.ForeignKey(
+        SalesChannel, null=True, blank=True, on_delete=models.CASCADE, related_name="price_lists"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="price_lists"
+    )
+    priority = models.IntegerField(default=0, help_text="Higher wins within the same scope.")
+    prices_include_tax = models.BooleanField(
+        default=True, help_text="Consumer lists are tax included; B2B lists usually are not."
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True, help_text="Exclusive.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_from__lt=models.F("valid_until")),
+                name="price_list_valid_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class PriceListItem(models.Model):
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(max_length=64)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    min_quantity = models.PositiveIntegerField(
+        default=1, help_text="Tier: this price applies from this many units on a line."
+    )
+
+    class Meta:
+        ordering = ["price_list", "sku", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "sku", "min_quantity"], name="price_list_item_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="price_list_item_price_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_quantity__gte=1), name="price_list_item_min_quantity_gte_1"
+            ),
+        ]
+        indexes = [models.Index(fields=["sku"])]
+
+    def __str__(self) -> str:
+        return f"{self.sku} x{self.min_quantity}+ @ {self.unit_price}"
+
+
+class Promotion(TimeStampedModel):
+    """A discount rule; see ``channels_app.pricing.promotions`` for how promotions combine."""
+
+    class Kind(models.TextChoices):
+        PERCENT_OFF = "percent_off", "Percent off"
+        AMOUNT_OFF = "amount_off", "Amount off (per unit, or off the cart)"
+        BUY_X_GET_Y = "buy_x_get_y", "Buy X get Y (value = percent off the Y cheapest)"
+
+    class Target(models.TextChoices):
+        PRODUCT = "product", "Products (SKUs)"
+        CATEGORY = "category", "Categories"
+        CART = "cart", "Whole cart"
+
+    class Segment(models.TextChoices):
+        ALL = "", "All customers"
+        B2C = "b2c", "Consumers"
+        B2B = "b2b", "Businesses"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    target = models.CharField(max_length=16, choices=Target.choices)
+    value = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Percent (0-100], or an amount in `currency`."
+    )
+    skus = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    categories = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    buy_quantity = models.PositiveSmallIntegerField(default=0)
+    get_quantity = models.PositiveSmallIntegerField(default=0)
+    coupon_code = models.CharField(
+        max_length=32, blank=True, default="", help_text="Set: applies only with this code."
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Exclusive.")
+    channels = models.ManyToManyField(
+        SalesChannel, blank=True, related_name="promotions", help_text="Empty: every channel."
+    )
+    customer_segment = models.CharField(
+        max_length=3, choices=Segment.choices, blank=True, default=Segment.ALL
+    )
+    priority = models.IntegerField(default=0, help_text="Higher applies first.")
+    is_exclusive = models.BooleanField(
+        default=False, help_text="Lower-priority promotions do not apply to the same lines."
+    )
+    stacking_group = models.CharField(
+        max_length=32, blank=True, default="", help_text="At most one promotion per group."
+    )
+    min_cart_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    is_active = models.BooleanField(default=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True)
+    times_used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-priority", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                Upper("coupon_code"),
+                condition=~Q(coupon_code=""),
+                name="promotion_coupon_code_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="amount_off") | Q(value__gt=0),
+                name="promotion_amount_gt_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="amount_off") | (Q(value__gt=0) & Q(value__lte=100)),
+                name="promotion_percent_in_0_100",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="buy_x_get_y")
+                | (Q(buy_quantity__gte=1) & Q(get_quantity__gte=1)),
+                name="promotion_buy_x_get_y_quantities",
+            ),
+            models.CheckConstraint(
+                condition=~Q(target="product") | ~Q(skus=[]), name="promotion_product_has_skus"
+            ),
+            models.CheckConstraint(
+                condition=~Q(target="category") | ~Q(categories=[]),
+                name="promotion_category_has_categories",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(starts_at__lt=models.F("ends_at")),
+                name="promotion_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_cart_amount__isnull=True) | Q(min_cart_amount__gte=0),
+                name="promotion_min_cart_amount_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=models.F("usage_limit")),
+                name="promotion_usage_within_limit",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_active", "coupon_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class TaxRate(models.Model):
+    """VAT rate of a tax class in a market (FR: standard 20, reduced 5.5 for books...)."""
+
+    country = models.CharField(max_length=2, help_text="Market (ISO 3166-1 alpha-2)")
+    tax_class = models.SlugField(max_length=32, default="standard")
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
+
+    class Meta:
+        ordering = ["country", "tax_class"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "tax_class"], name="tax_rate_unique"),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lte=100), name="tax_rate_in_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.tax_class} {self.rate} %"

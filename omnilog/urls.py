@@ -13,6 +13,7 @@ admin.site.index_title = "Orders, stock and channels"
 api_v1 = [
     path("", include("omnilog.core.api_urls")),
     path("", include("inventory.api.urls")),
+    path("", include("channels_app.api.urls")),
 ]
 
 urlpatterns = [
