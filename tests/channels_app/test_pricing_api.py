@@ -343,3 +343,14 @@ def test_coupon_codes_are_unique_ignoring_case() -> None:
     Promotion.objects.create(code="c", **common)  # many promotions without a coupon
     with pytest.raises(IntegrityError), transaction.atomic():
         Promotion.objects.create(code="d", coupon_code="save", **common)
+
+
+@pytest.mark.parametrize("model", ["pricelist", "promotion", "taxrate"])
+def test_admin_pages_render(admin_client: Any, catalogue: dict[str, Any], model: str) -> None:
+    for url in (f"/admin/channels_app/{model}/", f"/admin/channels_app/{model}/add/"):
+        assert admin_client.get(url).status_code == 200
+    first = {"pricelist": PriceList, "promotion": Promotion, "taxrate": TaxRate}[
+        model
+    ].objects.first()
+    assert first is not None
+    assert admin_client.get(f"/admin/channels_app/{model}/{first.pk}/change/").status_code == 200
