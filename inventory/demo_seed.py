@@ -83,6 +83,7 @@ def seed_demo(
         sections.append(_seed_locations(locations, on_progress))
         products = generate_products(plan=plan)
         sections.append(_seed_products(products, on_progress))
+        sections.append(_seed_prices(plan, products, on_progress))
         customers = generate_customers(plan=plan, cities=store_cities(plan=plan))
         sections.append(_seed_customers(customers, on_progress))
         sections.append(_seed_stock(plan, locations, products, on_progress))
@@ -92,6 +93,22 @@ def seed_demo(
     if api_keys:
         api_keys_write(path=api_keys_path, created=api_keys)
     return SeedReport(sections=tuple(sections), api_keys=api_keys, api_keys_path=api_keys_path)
+
+
+def _seed_prices(
+    plan: DemoPlan, products: Sequence[ProductSpec], on_progress: ProgressCallback
+) -> SectionResult:
+    """Prices and promotions come from channels_app's own (idempotent) demo seed."""
+    from channels_app.demo import seed_prices
+    from channels_app.models import PriceListItem
+
+    before = PriceListItem.objects.count()
+    written = seed_prices(
+        sku_categories=[(product.sku, product.category) for product in products], seed=plan.seed
+    )
+    created = PriceListItem.objects.count() - before
+    on_progress("prices", 0)
+    return SectionResult("price list items", created, written - created)
 
 
 def _seed_channels(on_progress: ProgressCallback) -> SectionResult:
