@@ -375,6 +375,9 @@ class FeedJob(TimeStampedModel):
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
     format = models.CharField(max_length=4, choices=Format.choices, default=Format.CSV)
     as_of = models.DateTimeField()
+    sequence = models.BigIntegerField(
+        null=True, blank=True, help_text="The source's last sequence included in the snapshot."
+    )
     file_path = models.CharField(max_length=500)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

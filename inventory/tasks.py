@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
+from inventory.services.feeds import feed_snapshot_apply
 from inventory.services.integrity import stock_check
 from inventory.services.reservations import reservations_expire
 
@@ -29,3 +31,14 @@ def stock_check_task(repair: bool = False) -> dict[str, int]:
         "drifts": len(report.drifts),
         "repaired": report.repaired,
     }
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def feed_snapshot_apply_task(job_id: str) -> str:
+    """Apply one snapshot job (idempotent: a finished job is left as it is)."""
+    return str(feed_snapshot_apply(job_id=job_id).status)

@@ -13,6 +13,7 @@ admin.site.index_title = "Orders, stock and channels"
 api_v1 = [
     path("", include("omnilog.core.api_urls")),
     path("", include("inventory.api.urls")),
+    path("", include("inventory.api.feed_urls")),
     path("", include("channels_app.api.urls")),
     path("webhooks/", include("omnilog.core.webhook_api")),
 ]
