@@ -80,6 +80,11 @@ class Product(TimeStampedModel):
     length_mm = models.PositiveIntegerField(default=0)
     width_mm = models.PositiveIntegerField(default=0)
     height_mm = models.PositiveIntegerField(default=0)
+    tax_class = models.CharField(
+        max_length=16,
+        default="standard",
+        help_text="Tax class the pricing engine looks up per market (standard, reduced, ...).",
+    )
     hs_code = models.CharField(max_length=12, blank=True, default="")
     country_of_origin = models.CharField(max_length=2, blank=True, default="")
     is_backorderable = models.BooleanField(default=False)
