@@ -303,6 +303,7 @@ class ProductSpec:
     height_mm: int
     hs_code: str
     country_of_origin: str
+    tax_class: str = "standard"
 
 
 def ean13_check_digit(digits: str) -> str:
@@ -347,6 +348,8 @@ def generate_products(*, plan: DemoPlan) -> list[ProductSpec]:
                 height_mm=rng.randint(*spec.height_mm),
                 hs_code=rng.choice(spec.hs_codes),
                 country_of_origin=rng.choice(spec.origins),
+                # French VAT: books take the reduced rate, everything else the standard one.
+                tax_class="reduced" if category == "books" else "standard",
             )
         )
     return specs
