@@ -1,5 +1,6 @@
 """Inventory services: the only code that changes stock (see ``ledger`` for the contract)."""
 
+from inventory.services.holds import stock_hold_confirm
 from inventory.services.operations import (
     StockChange,
     stock_adjust,
@@ -34,6 +35,7 @@ __all__ = [
     "stock_commit",
     "stock_count",
     "stock_damage",
+    "stock_hold_confirm",
     "stock_hold_extend",
     "stock_incoming_expect",
     "stock_qc_hold",
