@@ -61,7 +61,11 @@ class CancelInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class PaymentInputSerializer(serializers.Serializer[dict[str, Any]]):
-    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    # A plain string (checked by the service, 422 ``invalid_choice``): the OpenAPI enum name
+    # ``PaymentStatusEnum`` belongs to the capture input's narrower set.
+    payment_status = serializers.CharField(
+        max_length=12, help_text=f"One of: {', '.join(PaymentStatus.values)}."
+    )
 
 
 class AddedLineSerializer(serializers.Serializer[dict[str, Any]]):
