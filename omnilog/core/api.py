@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
@@ -61,6 +62,16 @@ def problem_response(
     return response
 
 
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def _is_transient_conflict(exc: Exception) -> bool:
+    if not isinstance(exc, DatabaseOperationalError):
+        return False
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every error raised under DRF as RFC 9457 problem details."""
     request = context.get("request")
@@ -82,6 +93,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 extra=exc.details,
             ),
             request=request,
+        )
+    if _is_transient_conflict(exc):
+        # PostgreSQL aborted the transaction to break a deadlock or a serialization conflict:
+        # nothing was written, and the same request can succeed when sent again.
+        return problem_response(
+            problem(
+                status=409,
+                code="concurrent_update",
+                title="Concurrent update",
+                detail="Another request changed the same data at the same moment; "
+                "nothing was written. Send the request again.",
+                instance=instance,
+            ),
+            request=request,
+            headers={"Retry-After": "1"},
         )
     if isinstance(exc, DjangoValidationError):
         # get_error_detail keeps each message's code (``unique``, ``invalid``...).

@@ -1,7 +1,7 @@
 """Test run: same database engine and broker as production, faster hashing, captured e-mail."""
 
 from omnilog.settings.base import *  # noqa: F403
-from omnilog.settings.base import DATABASES
+from omnilog.settings.base import DATABASES, STATIC_ROOT
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,3 +13,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# WhiteNoise serves from the finders in tests; an existing (empty) root keeps it quiet.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
