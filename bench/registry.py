@@ -25,7 +25,7 @@ LIMIT_MODULES: tuple[str, ...] = (
     "bench.limit_http",
 )
 # Modules whose import registers the project benchmarks; add yours, e.g. "bench.b2_flash_sale".
-BENCHMARK_MODULES: tuple[str, ...] = ()
+BENCHMARK_MODULES: tuple[str, ...] = ("bench.b1_order_capture",)
 
 Detail = float | int | str
 

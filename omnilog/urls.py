@@ -16,11 +16,13 @@ api_v1 = [
     path("", include("inventory.api.feed_urls")),
     path("", include("channels_app.api.urls")),
     path("webhooks/", include("omnilog.core.webhook_api")),
+    path("", include("orders.api.urls")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("track/", include("orders.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -70,6 +70,10 @@ class Order(TimeStampedModel):
     pickup_slot_end = models.DateTimeField(null=True, blank=True)
     relay_point_code = models.CharField(max_length=64, blank=True, default="")
     shipping_address = models.JSONField(default=dict, blank=True)
+    # Per-line-group deliveries (mixed baskets): [{"key", "mode", "pickup_location_id",
+    # "pickup_slot_start", "pickup_slot_end", "relay_point_code", "shipping_address"}]; lines
+    # name their group in ``OrderLine.delivery_group``. The fields above hold the order's default.
+    delivery_groups = models.JSONField(default=list, blank=True)
     billing_address = models.JSONField(default=dict, blank=True)
     customer_email = models.EmailField(blank=True, default="")
     customer_phone = models.CharField(max_length=32, blank=True, default="")
@@ -133,6 +137,12 @@ class OrderLine(models.Model):
     delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices)
     pickup_location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delivery_group = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="Key in Order.delivery_groups; empty: the order's.",
     )
 
     class Meta:

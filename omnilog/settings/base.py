@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"DeliveryModeEnum": "orders.models.DeliveryMode"},
 }
 
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
@@ -224,7 +225,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 2.0,
         "options": {"expires": 10},
     },
+    "idempotency-records-purge": {
+        "task": "orders.tasks.idempotency_records_purge_task",
+        "schedule": crontab(minute=40),
+    },
 }
+
+# Order capture (orders.services.capture, orders.services.idempotency, orders.api).
+ORDER_MAX_LINES = int(os.environ.get("ORDER_MAX_LINES", "200"))
+ORDER_PRICE_TOLERANCE = os.environ.get("ORDER_PRICE_TOLERANCE", "0.01")  # per unit, currency
+ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "600/min")  # per channel, order endpoints
+RESERVATION_PAYMENT_TTL = int(os.environ.get("RESERVATION_PAYMENT_TTL", "1800"))  # seconds
+IDEMPOTENCY_LOCK_SECONDS = int(os.environ.get("IDEMPOTENCY_LOCK_SECONDS", "60"))
+IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
+IDEMPOTENCY_RECORD_TTL_HOURS = 24
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Omnilog <no-reply@omnilog.local>")

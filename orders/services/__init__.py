@@ -1,0 +1,1 @@
+"""Order services: capture (``capture``), idempotency of API writes, customer merge."""

@@ -1,0 +1,9 @@
+"""Public (non-API) order pages."""
+
+from django.urls import path
+
+from orders.views import order_tracking_page
+
+urlpatterns = [
+    path("<str:token>", order_tracking_page, name="order-tracking-page"),
+]
