@@ -44,7 +44,21 @@ class PaymentStatus(models.TextChoices):
 
 
 class Order(TimeStampedModel):
-    Status = models.TextChoices("Status", [(s.name, s.value) for s in OrderStatus])
+    class Status(models.TextChoices):
+        """Choices for the column; ``orders.statuses.OrderStatus`` is the same set (tested)."""
+
+        PLACED = "placed", "Placed"
+        ON_HOLD = "on_hold", "On hold"
+        BACKORDERED = "backordered", "Backordered"
+        ROUTED = "routed", "Routed"
+        IN_FULFILLMENT = "in_fulfillment", "In fulfillment"
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+        SHIPPED = "shipped", "Shipped"
+        READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
+        DELIVERED = "delivered", "Delivered"
+        COLLECTED = "collected", "Collected"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
 
     number = models.CharField(max_length=20, unique=True)
     channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders")

@@ -2,11 +2,13 @@
 
 from django.urls import include, path
 
-from orders.api.views import OrderDetailApi, OrderListPlaceApi, OrderTrackingApi
+from orders.api.lifecycle import OrderDetailEditApi
+from orders.api.views import OrderListPlaceApi, OrderTrackingApi
 
 urlpatterns = [
     path("orders/", OrderListPlaceApi.as_view(), name="orders"),
-    path("orders/<int:order_id>", OrderDetailApi.as_view(), name="order-detail"),
+    # GET (detail) and PATCH (edit before fulfilment) share the resource URL.
+    path("orders/<int:order_id>", OrderDetailEditApi.as_view(), name="order-detail"),
     path("orders/<int:order_id>/tracking", OrderTrackingApi.as_view(), name="order-tracking"),
     path("", include("orders.api.lifecycle_urls")),
 ]

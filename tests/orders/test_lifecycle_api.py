@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import include, path
 from rest_framework.test import APIClient
 
-from orders.api.lifecycle import OrderDetailEditApi
 from orders.models import Order
 from tests.factories import channel_api_key
 from tests.orders.lifecycle_support import active, line, place, reserved, shop
 
 pytestmark = pytest.mark.django_db
-
-# Until ``orders.api.urls`` routes ``orders/<id>`` to ``OrderDetailEditApi`` (GET + PATCH),
-# PATCH is tested through this URL configuration; the other endpoints are the real routes.
-urlpatterns = [
-    path(
-        "api/v1/",
-        include(
-            (
-                [
-                    path("orders/<int:order_id>", OrderDetailEditApi.as_view()),
-                    path("", include("orders.api.lifecycle_urls")),
-                ],
-                "api",
-            ),
-            namespace="v1",
-        ),
-    )
-]
 
 
 @pytest.fixture
@@ -122,7 +102,6 @@ def test_another_channel_gets_404(world) -> None:  # type: ignore[no-untyped-def
     assert APIClient().post(f"/api/v1/orders/{order.id}/hold").status_code == 401
 
 
-@pytest.mark.urls("tests.orders.test_lifecycle_api")
 def test_patch_edits_only_editable_fields(world) -> None:  # type: ignore[no-untyped-def]
     order = place(world["web"], {"SHIRT": 2, "SHOES": 1})
     client = _client(world["web"])
