@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import math
 import multiprocessing
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -34,6 +35,11 @@ class LoadSpec:
     processes: int
     connections: int
     max_requests_per_connection: int = MAX_REQUESTS_PER_CONNECTION
+    # Sent with every request (e.g. an API key).
+    headers: tuple[tuple[str, str], ...] = ()
+    # When given, each connection cycles through these paths (from its own offset) instead of
+    # requesting ``path`` every time.
+    paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.host not in LOOPBACK_HOSTS:
@@ -65,13 +71,17 @@ class LoadResult:
 def _connection_loop(spec: LoadSpec, deadline: float, out: list[float], errors: list[int]) -> None:
     """Send GETs on one connection until ``deadline`` or the request bound; record latencies."""
     connection = http.client.HTTPConnection(spec.host, spec.port, timeout=CONNECT_TIMEOUT_SECONDS)
+    headers = dict(spec.headers)
+    paths = spec.paths or (spec.path,)
+    offset = random.randrange(len(paths))  # connections start at different paths
     try:
-        for _ in range(spec.max_requests_per_connection):
+        for count in range(spec.max_requests_per_connection):
             if time.monotonic() >= deadline:
                 break
+            path = paths[(offset + count) % len(paths)]
             started = time.perf_counter()
             try:
-                connection.request("GET", spec.path)
+                connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):

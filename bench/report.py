@@ -53,6 +53,9 @@ def evaluate(
     value = measurement.value if measurement else None
     limit_result = limits.get(spec.limit) if spec.limit else None
     limit_value = limit_result.value if limit_result else None
+    if limit_result and spec.limit_detail:
+        detail = limit_result.details.get(spec.limit_detail)
+        limit_value = float(detail) if isinstance(detail, int | float) else None
     ratio = value / limit_value if value is not None and limit_value else None
     compared = ratio if spec.limit else value
     passed = spec.goal.is_met(compared) if spec.goal and compared is not None else None

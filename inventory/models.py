@@ -101,8 +101,14 @@ class Product(TimeStampedModel):
 class StockLevel(models.Model):
     """Counters per (product, location). Written only by ``inventory.services``."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    # No single-column FK indexes: (product, location) is unique and (location, product) is
+    # indexed, so both lead with each key; two fewer indexes to write on 1M+ rows.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock_levels", db_index=False
+    )
     on_hand = models.IntegerField(default=0, help_text="Physical units, damaged and QC included.")
     reserved = models.IntegerField(default=0, help_text="Units promised to orders and holds.")
     damaged = models.IntegerField(default=0)
@@ -177,7 +183,10 @@ class StockMovement(models.Model):
         REPAIR = "repair", "Integrity repair"
 
     id = models.BigAutoField(primary_key=True)
-    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    # Indexed by (stock_level, id) below, which serves every lookup by level.
+    stock_level = models.ForeignKey(
+        StockLevel, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     delta_on_hand = models.IntegerField(default=0)
     delta_reserved = models.IntegerField(default=0)
@@ -198,7 +207,13 @@ class StockMovement(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["stock_level", "id"]),
-            models.Index(fields=["recorded_at"]),
+            # The snapshot replay reads recent non-snapshot rows only (inventory.services.feeds):
+            # leaving snapshot rows out keeps a replay from scanning the previous snapshot's.
+            models.Index(
+                fields=["recorded_at"],
+                condition=~Q(reference_type="feed_job"),
+                name="stock_movement_replay_idx",
+            ),
             models.Index(fields=["reference_type", "reference_id"]),
         ]
 

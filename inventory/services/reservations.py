@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -162,7 +163,7 @@ def _reserve(
     fast_pool = {
         product
         for product in pool_products
-        if not blocking and lines_per_product[product] == 1 and len(candidates[product]) > 1
+        if not blocking and lines_per_product[product] == 1 and candidates[product]
     }
     locked_ids = set(level_ids.values())
     for product in pool_products:
@@ -199,10 +200,17 @@ def _reserve(
             raise Conflict("Stock changed during the reservation; try again.", code="retry")
         states.append((state, Deltas(reserved=quantity)))
 
+    holds_levels = bool(locked)
     for index, line in enumerate(lines):
         if line.product_id not in fast_pool or line.location_id is not None:
             continue
-        state = _reserve_pool_fast(line.product_id, line.quantity, candidates[line.product_id])
+        state = _reserve_pool_fast(
+            line.product_id,
+            line.quantity,
+            candidates[line.product_id],
+            may_wait=not holds_levels,
+        )
+        holds_levels = holds_levels or state is not None
         if state is None:
             if not blocking:
                 raise _Contended
@@ -294,13 +302,43 @@ RETURNING s.id, s.product_id, s.location_id, s.on_hand, s.reserved, s.damaged,
 """
 
 
-def _reserve_pool_fast(product_id: int, quantity: int, level_ids: list[int]) -> LevelState | None:
-    """Reserve on the pool row with the most ATP that no one else holds, without waiting."""
+# Every pool row is busy: wait for the one with the most ATP (as last committed), then take
+# the units if it still has them. One single-row conditional UPDATE (the locking contract's
+# other door); PostgreSQL re-checks the condition on the row version it finally locks.
+_POOL_WAIT_SQL = """
+UPDATE inventory_stocklevel s SET reserved = s.reserved + %(quantity)s, updated_at = now()
+WHERE s.id = (
+    SELECT id FROM inventory_stocklevel
+    WHERE id = ANY(%(ids)s)
+      AND on_hand - reserved - damaged - quality_control - safety_stock >= %(quantity)s
+    ORDER BY on_hand - reserved - damaged - quality_control - safety_stock DESC, id
+    LIMIT 1
+)
+  AND s.on_hand - s.reserved - s.damaged - s.quality_control - s.safety_stock >= %(quantity)s
+RETURNING s.id, s.product_id, s.location_id, s.on_hand, s.reserved, s.damaged,
+          s.quality_control, s.safety_stock
+"""
+
+
+def _reserve_pool_fast(
+    product_id: int, quantity: int, level_ids: list[int], *, may_wait: bool
+) -> LevelState | None:
+    """Reserve on the pool row with the most ATP that no one else holds; None if none can.
+
+    With ``may_wait`` (precondition: the transaction holds no stock-level lock, so waiting for
+    one row cannot deadlock), when every row with enough ATP is busy, wait for the best one
+    instead of giving up: giving up sends the caller to the blocking pass, which locks *every*
+    pool row of the product and so serialises all buyers of a hot product behind it.
+    """
     from inventory.services.ledger import _state
 
+    params: dict[str, Any] = {"ids": level_ids, "quantity": quantity}
     with connection.cursor() as cursor:
-        cursor.execute(_POOL_FAST_SQL, {"ids": level_ids, "quantity": quantity})
+        cursor.execute(_POOL_FAST_SQL, params)
         row = cursor.fetchone()
+        if row is None and may_wait:
+            cursor.execute(_POOL_WAIT_SQL, params)
+            row = cursor.fetchone()
     return _state(row) if row else None
 
 
