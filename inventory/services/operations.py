@@ -8,12 +8,13 @@ that routing reacts to) so the invariant ``reserved + damaged + QC <= on hand`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
 
-from inventory.models import StockLevel, StockMovement
+from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.services.ledger import (
     Deltas,
     Origin,
@@ -21,8 +22,18 @@ from inventory.services.ledger import (
     stock_level_ids,
     stock_levels_lock,
 )
-from inventory.services.shortage import stock_short_for
-from omnilog.core.errors import Conflict, FieldError, InsufficientStock, ValidationFailed
+from inventory.services.shortage import (
+    ReservationsBusy,
+    reservations_lock_for_levels,
+    stock_short_for,
+)
+from omnilog.core.errors import (
+    Conflict,
+    FieldError,
+    InsufficientStock,
+    NotFound,
+    ValidationFailed,
+)
 
 Kind = StockMovement.Kind
 
@@ -54,7 +65,11 @@ def _reason_required(reason: str) -> None:
         )
 
 
-def _level(product_id: int, location_id: int, *, create: bool) -> StockLevel:
+# A loss that finds the reservations it must short held by others retries this many times.
+LOSS_ATTEMPTS = 5
+
+
+def _level_id(product_id: int, location_id: int, *, create: bool) -> int:
     level_id = stock_level_ids([(product_id, location_id)], create=create).get(
         (product_id, location_id)
     )
@@ -63,7 +78,35 @@ def _level(product_id: int, location_id: int, *, create: bool) -> StockLevel:
             "This location has no stock of this product.",
             details={"product_id": product_id, "location_id": location_id},
         )
+    return level_id
+
+
+def _level(product_id: int, location_id: int, *, create: bool) -> StockLevel:
+    level_id = _level_id(product_id, location_id, create=create)
     return stock_levels_lock([level_id])[level_id]
+
+
+def _with_loss_locks(level_id: int, apply: Callable[[StockLevel], StockChange]) -> StockChange:
+    """Run ``apply`` (which may short reservations) on the locked level, deadlock-free.
+
+    The locking contract takes reservation rows before stock levels, while a loss only learns
+    under the level lock whether it must short reservations. So the first attempt locks the
+    level and ``stock_short_for`` takes only reservations no one holds. If those cannot absorb
+    the loss (``ReservationsBusy``: the others belong to a commit, release or expiry waiting
+    for this level), the attempt rolls back to its savepoint, releasing the level, and is
+    redone with the level's active reservations locked first, in id order. Caller: inside
+    ``transaction.atomic``.
+    """
+    for attempt in range(LOSS_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                if attempt:
+                    reservations_lock_for_levels([level_id])
+                return apply(stock_levels_lock([level_id])[level_id])
+        except ReservationsBusy:
+            if attempt == LOSS_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _result(level: StockLevel, shorted: tuple[int, ...] = ()) -> StockChange:
@@ -111,6 +154,9 @@ def stock_receive(
                 occurred_at=occurred_at,
             ),
         )
+        if incoming and level.incoming + incoming == 0:
+            # Nothing more is expected: the date goes, as in ``stock_incoming_expect``.
+            StockLevel.objects.filter(id=level.id).update(incoming_expected_date=None)
         return _result(level)
 
 
@@ -130,8 +176,9 @@ def stock_adjust(
             "The adjustment is zero.",
             field_errors=[FieldError("quantity_delta", "Must not be zero.", "zero")],
         )
-    with transaction.atomic():
-        level = _level(product_id, location_id, create=quantity_delta > 0)
+    origin = Origin(actor=actor, source=source, reason=reason)
+
+    def apply(level: StockLevel) -> StockChange:
         new_on_hand = level.on_hand + quantity_delta
         if new_on_hand < 0:
             raise ValidationFailed(
@@ -140,10 +187,14 @@ def stock_adjust(
                     FieldError("quantity_delta", "Would make on hand negative.", "negative_stock")
                 ],
             )
-        origin = Origin(actor=actor, source=source, reason=reason)
         shorted = _short_for(level, new_on_hand, origin)
         _apply(level, Kind.ADJUSTMENT, Deltas(on_hand=quantity_delta), origin)
         return _result(level, shorted)
+
+    with transaction.atomic():
+        return _with_loss_locks(
+            _level_id(product_id, location_id, create=quantity_delta > 0), apply
+        )
 
 
 def stock_count(
@@ -161,17 +212,20 @@ def stock_count(
             "A count cannot be negative.",
             field_errors=[FieldError("counted", "Must be zero or more.", "min_value")],
         )
-    with transaction.atomic():
-        level = _level(product_id, location_id, create=True)
+    origin = Origin(
+        actor=actor, source=source, reason=f"counted {counted}", occurred_at=occurred_at
+    )
+
+    def apply(level: StockLevel) -> StockChange:
         difference = counted - level.on_hand
         if difference == 0:
             return _result(level)
-        origin = Origin(
-            actor=actor, source=source, reason=f"counted {counted}", occurred_at=occurred_at
-        )
         shorted = _short_for(level, counted, origin)
         _apply(level, Kind.COUNT, Deltas(on_hand=difference), origin)
         return _result(level, shorted)
+
+    with transaction.atomic():
+        return _with_loss_locks(_level_id(product_id, location_id, create=True), apply)
 
 
 def _set_aside(
@@ -294,21 +348,25 @@ def stock_transfer_ship(
             field_errors=[FieldError("to_location_id", "Same as the origin.", "same_location")],
         )
     with transaction.atomic():
-        if reservation_id is not None:
-            from inventory.services.reservations import stock_commit
-
-            stock_commit(
-                reservation_id=reservation_id,
-                quantity=quantity,
-                actor=actor,
-                source=f"transfer:{transfer_reference}",
-            )
         ids = stock_level_ids(
             [(product_id, from_location_id), (product_id, to_location_id)], create=True
         )
         source_id = ids[(product_id, from_location_id)]
         target_id = ids[(product_id, to_location_id)]
+        if reservation_id is not None:
+            # The contract's order: the reservation row first, then both levels by pk
+            # (committing first would hold the origin level while waiting for the target).
+            _transfer_reservation_lock(reservation_id, product_id, from_location_id)
         locked = stock_levels_lock([source_id, target_id])
+        if reservation_id is not None:
+            from inventory.services.reservations import stock_commit
+
+            stock_commit(  # takes the locks this transaction already holds: no wait
+                reservation_id=reservation_id,
+                quantity=quantity,
+                actor=actor,
+                source=f"transfer:{transfer_reference}",
+            )
         source, target = locked[source_id], locked[target_id]
         origin = Origin(actor=actor, reference_type="transfer", reference_id=transfer_reference)
         if reservation_id is None:
@@ -321,6 +379,24 @@ def stock_transfer_ship(
             _apply(source, Kind.TRANSFER_OUT, Deltas(on_hand=-quantity), origin)
         _apply(target, Kind.TRANSFER_OUT, Deltas(in_transit=quantity), origin)
         return _result(source), _result(target)
+
+
+def _transfer_reservation_lock(reservation_id: int, product_id: int, location_id: int) -> None:
+    """Lock the reservation a transfer ships; it must hold this product at the origin."""
+    reservation = Reservation.objects.select_for_update().filter(id=reservation_id).first()
+    if reservation is None:
+        raise NotFound(f"No reservation {reservation_id}.", code="reservation_not_found")
+    if (reservation.product_id, reservation.location_id) != (product_id, location_id):
+        raise ValidationFailed(
+            "The reservation is not for this product at the origin.",
+            field_errors=[
+                FieldError(
+                    "reservation_id",
+                    "Not a reservation of this product at the origin.",
+                    "mismatch",
+                )
+            ],
+        )
 
 
 def stock_transfer_receive(

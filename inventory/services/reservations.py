@@ -533,40 +533,10 @@ def stock_allocate(
                 "The target location has no stock of this product.",
                 details={"location_id": location_id, "product_id": reservation.product_id},
             )
-        stock_levels_lock([reservation.stock_level_id, target_id])
-        origin = Origin(
-            actor=actor,
-            reference_type="reservation",
-            reference_id=str(reservation.pk),
-            reason=f"allocate to location {location_id}",
-        )
-        moved_in = (
-            counters_bump(target_id, Deltas(reserved=taken), require_atp=taken)
-            if (target_id != reservation.stock_level_id)
-            else None
-        )
-        if target_id != reservation.stock_level_id and moved_in is None:
-            raise InsufficientStock(
-                "The target location does not have enough stock.",
-                details={"location_id": location_id, "requested": taken},
-            )
-        moved_out = counters_bump(reservation.stock_level_id, Deltas(reserved=-taken))
-        assert moved_out is not None
-        record(
-            [
-                movement(
-                    reservation.stock_level_id,
-                    StockMovement.Kind.ALLOCATION,
-                    Deltas(reserved=-taken),
-                    origin,
-                ),
-                movement(target_id, StockMovement.Kind.ALLOCATION, Deltas(reserved=taken), origin),
-            ]
-        )
-        changes = [(moved_out, Deltas(reserved=-taken))]
-        if moved_in is not None:
-            changes.append((moved_in, Deltas(reserved=taken)))
-        emit_threshold_events(changes)
+        if target_id != reservation.stock_level_id:
+            _move_reserved(reservation, target_id, location_id, taken, actor)
+        # Same level (part of a pool reservation bound where it is parked): the units stay
+        # reserved on that row; only the reservation splits, so no counter or ledger row moves.
         reservation.quantity -= taken
         if reservation.quantity == 0:
             reservation.status = Reservation.Status.RELEASED
@@ -586,6 +556,42 @@ def stock_allocate(
             created_at=now,
             updated_at=now,
         )
+
+
+def _move_reserved(
+    reservation: Reservation, target_id: int, location_id: int, taken: int, actor: str
+) -> None:
+    """Reserve ``taken`` units on ``target_id`` (if its ATP allows) and release them where
+    ``reservation`` parks them. Caller holds the reservation's lock."""
+    stock_levels_lock([reservation.stock_level_id, target_id])
+    origin = Origin(
+        actor=actor,
+        reference_type="reservation",
+        reference_id=str(reservation.pk),
+        reason=f"allocate to location {location_id}",
+    )
+    moved_in = counters_bump(target_id, Deltas(reserved=taken), require_atp=taken)
+    if moved_in is None:
+        raise InsufficientStock(
+            "The target location does not have enough stock.",
+            details={"location_id": location_id, "requested": taken},
+        )
+    moved_out = counters_bump(reservation.stock_level_id, Deltas(reserved=-taken))
+    assert moved_out is not None
+    record(
+        [
+            movement(
+                reservation.stock_level_id,
+                StockMovement.Kind.ALLOCATION,
+                Deltas(reserved=-taken),
+                origin,
+            ),
+            movement(target_id, StockMovement.Kind.ALLOCATION, Deltas(reserved=taken), origin),
+        ]
+    )
+    emit_threshold_events(
+        [(moved_out, Deltas(reserved=-taken)), (moved_in, Deltas(reserved=taken))]
+    )
 
 
 def stock_hold_extend(*, reservation_id: int, expires_at: datetime) -> Reservation:
