@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import factory
+from django.db import models
 from factory.django import DjangoModelFactory
 
 from channels_app.models import Customer, SalesChannel
-from inventory.models import Location, Product
+from inventory.models import ChannelStockRule, Location, Product
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
-class SalesChannelFactory(DjangoModelFactory):
+class TypedFactory(DjangoModelFactory[ModelT]):
+    """factory_boy creates instances in an untyped metaclass; this tells mypy what comes out."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+
+
+class SalesChannelFactory(TypedFactory[SalesChannel]):
     class Meta:
         model = SalesChannel
         django_get_or_create = ("code",)
@@ -19,7 +35,7 @@ class SalesChannelFactory(DjangoModelFactory):
     kind = SalesChannel.Kind.WEB
 
 
-class LocationFactory(DjangoModelFactory):
+class LocationFactory(TypedFactory[Location]):
     class Meta:
         model = Location
         skip_postgeneration_save = True
@@ -46,7 +62,7 @@ class StoreFactory(LocationFactory):
     accepts_returns = True
 
 
-class ProductFactory(DjangoModelFactory):
+class ProductFactory(TypedFactory[Product]):
     class Meta:
         model = Product
 
@@ -57,7 +73,7 @@ class ProductFactory(DjangoModelFactory):
     weight_grams = 500
 
 
-class CustomerFactory(DjangoModelFactory):
+class CustomerFactory(TypedFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -67,9 +83,9 @@ class CustomerFactory(DjangoModelFactory):
 
 
 # Availability and back office (inventory selectors, API keys).
-class ChannelStockRuleFactory(DjangoModelFactory):
+class ChannelStockRuleFactory(TypedFactory[ChannelStockRule]):
     class Meta:
-        model = "inventory.ChannelStockRule"
+        model = ChannelStockRule
 
     channel = factory.SubFactory(SalesChannelFactory)
     product = None

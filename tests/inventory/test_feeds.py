@@ -83,6 +83,7 @@ def test_csv_snapshot_sets_on_hand_and_writes_count_movements(world) -> None:  #
         ("A-1", 3, "count"),
     ]
     movement = StockMovement.objects.filter(reference_type="feed_job").first()
+    assert movement is not None
     assert (movement.source, movement.reference_id, movement.occurred_at) == (
         "wms:wms1",
         str(job.id),

@@ -196,7 +196,8 @@ def test_inactive_products_are_unknown_and_the_limit_is_enforced(network) -> Non
 
 def test_product_location_availability_lists_the_channel_locations(network) -> None:  # type: ignore[no-untyped-def]
     rows = product_location_availability(channel_id=network["web"].id, sku="SHIRT")
-    assert [(row.code, row.atp, row.is_click_and_collect) for row in rows] == [
+    # ``atp`` is an annotation of the selector's queryset.
+    assert [(row.code, row.atp, row.is_click_and_collect) for row in rows] == [  # type: ignore[attr-defined]
         ("st-lyon", 0, True),
         ("st-paris", 5, True),
         ("wh-paris", 13, False),
@@ -225,7 +226,7 @@ def test_stores_nearby_measures_haversine_distance_in_sql(network) -> None:  # t
         radius_km=1000,
         limit=10,
     )
-    assert [(s.code, s.atp, round(s.distance_km, 1)) for s in near] == [
+    assert [(s.code, s.atp, round(s.distance_km, 1)) for s in near] == [  # type: ignore[attr-defined]
         ("st-paris", 5, 0.1),
         ("st-lyon", 8, 393.0),  # Python haversine: 392.98 km
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from channels_app.models import SalesChannel
 from inventory.models import Location, Product
@@ -10,18 +10,18 @@ from tests.factories import LocationFactory, ProductFactory, SalesChannelFactory
 
 
 def make_channel(**fields: Any) -> SalesChannel:
-    return cast(SalesChannel, SalesChannelFactory(**fields))  # type: ignore[no-untyped-call]
+    return SalesChannelFactory(**fields)
 
 
 def make_warehouse(**fields: Any) -> Location:
     """A warehouse that ships parcels (a pool row for its channels)."""
-    return cast(Location, LocationFactory(**fields))  # type: ignore[no-untyped-call]
+    return LocationFactory(**fields)
 
 
 def make_store(**fields: Any) -> Location:
     """A click-and-collect store that ships nothing (not a pool row)."""
-    return cast(Location, StoreFactory(**fields))  # type: ignore[no-untyped-call]
+    return StoreFactory(**fields)
 
 
 def make_product(**fields: Any) -> Product:
-    return cast(Product, ProductFactory(**fields))  # type: ignore[no-untyped-call]
+    return ProductFactory(**fields)

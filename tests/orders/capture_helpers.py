@@ -100,8 +100,8 @@ def order_body(catalogue: Catalogue, **overrides: Any) -> dict[str, Any]:
 def post_order(
     client: Client, key: str, body: Any, *, idempotency_key: str | None = "key-1"
 ) -> Any:
-    headers = {"HTTP_X_API_KEY": key}
+    headers = {"X-Api-Key": key}
     if idempotency_key is not None:
-        headers["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
+        headers["Idempotency-Key"] = idempotency_key
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.post(URL, data=raw, content_type="application/json", **headers)
+    return client.post(URL, data=raw, content_type="application/json", headers=headers)

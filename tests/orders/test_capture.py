@@ -217,6 +217,7 @@ def test_a_pending_payment_holds_the_stock_with_an_expiry(catalogue, settings) -
     expiry = {r.expires_at for r in reservations}
     assert len(expiry) == 1
     (expires_at,) = expiry
+    assert expires_at is not None
     assert before + timedelta(seconds=900) <= expires_at <= timezone.now() + timedelta(seconds=900)
 
 

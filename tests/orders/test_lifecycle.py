@@ -303,6 +303,8 @@ def test_pending_again_extends_the_holds(world, settings) -> None:  # type: igno
     order_payment_update(order_id=order.id, payment_status="pending", actor="psp")
 
     hold.refresh_from_db()
+    assert hold.expires_at is not None
+    assert first_expiry is not None
     assert hold.expires_at > first_expiry
     event = OrderEvent.objects.filter(order=order).latest("id")
     assert (event.kind, event.details["extended_reservations"]) == ("payment", 1)
