@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Prefetch, Q
-from django.db.models.functions import Upper
+from django.db import connection
 from django.utils import timezone
 
 from channels_app.models import (
     Customer,
-    PriceList,
-    PriceListItem,
-    Promotion,
     SalesChannel,
-    TaxRate,
 )
 from channels_app.pricing import (
     CartLine,
@@ -59,98 +55,160 @@ def pricing_context_build(
     )
 
 
+# The capture path runs these on every order: fixed SQL text (nothing for the ORM to compile,
+# which cost more CPU than the round trips), one statement each.
+_PRICE_ITEMS_SQL = """
+SELECT l.id, l.code, l.currency, l.prices_include_tax, l.priority, l.channel_id, l.customer_id,
+       l.valid_from, l.valid_until, i.sku, i.min_quantity, i.unit_price
+FROM channels_app_pricelistitem i JOIN channels_app_pricelist l ON l.id = i.price_list_id
+WHERE i.sku = ANY(%(skus)s) AND l.is_active AND l.currency = %(currency)s
+  AND (l.channel_id IS NULL OR l.channel_id = %(channel_id)s)
+  AND (l.customer_id IS NULL OR l.customer_id = %(customer_id)s)
+  AND (l.valid_from IS NULL OR l.valid_from <= %(at)s)
+  AND (l.valid_until IS NULL OR l.valid_until > %(at)s)
+ORDER BY l.code, i.sku, i.min_quantity
+"""
+
+_PROMOTIONS_SQL = """
+SELECT p.code, p.name, p.kind, p.target, p.value, p.skus, p.categories, p.buy_quantity,
+       p.get_quantity, p.coupon_code, p.starts_at, p.ends_at, p.customer_segment, p.priority,
+       p.is_exclusive, p.stacking_group, p.min_cart_amount, p.currency, p.is_active,
+       p.usage_limit, p.times_used, array_agg(DISTINCT c.code) FILTER (WHERE c.code IS NOT NULL)
+FROM channels_app_promotion p
+LEFT JOIN channels_app_promotion_channels pc ON pc.promotion_id = p.id
+LEFT JOIN channels_app_saleschannel c ON c.id = pc.saleschannel_id
+WHERE (p.coupon_code = '' AND p.is_active
+       AND (p.starts_at IS NULL OR p.starts_at <= %(at)s)
+       AND (p.ends_at IS NULL OR p.ends_at > %(at)s))
+   OR upper(p.coupon_code) = ANY(%(codes)s)
+GROUP BY p.id
+ORDER BY p.code
+"""
+
+_TAX_RATES_SQL = "SELECT tax_class, rate FROM channels_app_taxrate WHERE country = %s"
+
+
 def price_list_data_for(
     *, channel: SalesChannel, customer: Customer | None, skus: Iterable[str], at: datetime
 ) -> tuple[PriceListData, ...]:
-    """Active lists of the channel's currency that may price the cart at ``at`` (2 queries)."""
-    lists = (
-        PriceList.objects.filter(is_active=True, currency=channel.currency)
-        .filter(Q(channel__isnull=True) | Q(channel=channel))
-        .filter(
-            Q(customer__isnull=True) | Q(customer=customer)
-            if customer is not None
-            else Q(customer__isnull=True)
+    """Active lists of the channel's currency that may price the cart at ``at``, each with its
+    prices for ``skus`` (1 query: the items, their list joined), best code first.
+
+    A list without a price for any of ``skus`` cannot price the cart, so it is left out: the
+    engine only ever looks a line's SKU up in the lists it is given.
+    """
+    wanted = sorted(set(skus))
+    if not wanted:
+        return ()
+    params: dict[str, Any] = {
+        "skus": wanted,
+        "currency": channel.currency,
+        "channel_id": channel.pk,
+        "customer_id": customer.pk if customer is not None else None,
+        "at": at,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PRICE_ITEMS_SQL, params)
+        rows = cursor.fetchall()
+    lists: dict[int, tuple[Any, ...]] = {}
+    prices: dict[int, dict[str, list[PriceTier]]] = {}
+    for row in rows:
+        list_id, sku, min_quantity, unit_price = row[0], row[9], row[10], row[11]
+        lists.setdefault(list_id, row)
+        prices.setdefault(list_id, {}).setdefault(sku, []).append(
+            PriceTier(min_quantity, unit_price)
         )
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=at))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
-        .prefetch_related(
-            Prefetch(
-                "items",
-                queryset=PriceListItem.objects.filter(sku__in=sorted(set(skus))).order_by(
-                    "sku", "min_quantity"
-                ),
-            )
+    return tuple(
+        PriceListData(
+            code=code,
+            currency=currency,
+            prices_include_tax=prices_include_tax,
+            prices={sku: tuple(tiers) for sku, tiers in prices[list_id].items()},
+            priority=priority,
+            channel_code=channel.code if channel_id is not None else None,
+            customer_id=customer_id,
+            starts_at=valid_from,
+            ends_at=valid_until,
         )
-        .order_by("code")
+        for list_id, (
+            _,
+            code,
+            currency,
+            prices_include_tax,
+            priority,
+            channel_id,
+            customer_id,
+            valid_from,
+            valid_until,
+            *_item,
+        ) in lists.items()
     )
-    result = []
-    for price_list in lists:
-        prices: dict[str, list[PriceTier]] = {}
-        for item in price_list.items.all():
-            prices.setdefault(item.sku, []).append(PriceTier(item.min_quantity, item.unit_price))
-        result.append(
-            PriceListData(
-                code=price_list.code,
-                currency=price_list.currency,
-                prices_include_tax=price_list.prices_include_tax,
-                prices={sku: tuple(tiers) for sku, tiers in prices.items()},
-                priority=price_list.priority,
-                channel_code=channel.code if price_list.channel_id is not None else None,
-                customer_id=price_list.customer_id,
-                starts_at=price_list.valid_from,
-                ends_at=price_list.valid_until,
-            )
-        )
-    return tuple(result)
 
 
 def promotion_data_for(*, coupon_codes: Sequence[str], at: datetime) -> tuple[PromotionData, ...]:
     """Automatic promotions live at ``at``, and every promotion of the given coupon codes
     whatever its state, so that the engine can say why a coupon is refused (1 query)."""
     codes = sorted({normalise_coupon(code) for code in coupon_codes} - {""})
-    automatic = (
-        Q(coupon_code="", is_active=True)
-        & (Q(starts_at__isnull=True) | Q(starts_at__lte=at))
-        & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
-    )
-    promotions = (
-        Promotion.objects.annotate(
-            coupon_upper=Upper("coupon_code"),
-            channel_codes=ArrayAgg("channels__code", distinct=True, default=[]),
-        )
-        .filter(automatic | Q(coupon_upper__in=codes))
-        .order_by("code")
-    )
-    return tuple(_promotion_data(promotion) for promotion in promotions)
+    with connection.cursor() as cursor:
+        cursor.execute(_PROMOTIONS_SQL, {"at": at, "codes": codes})
+        return tuple(_promotion_data(row) for row in cursor.fetchall())
 
 
-def _promotion_data(promotion: Promotion) -> PromotionData:
-    channel_codes: list[str | None] = promotion.channel_codes  # type: ignore[attr-defined]
+def _promotion_data(row: Sequence[Any]) -> PromotionData:
+    (
+        code,
+        name,
+        kind,
+        target,
+        value,
+        skus,
+        categories,
+        buy_quantity,
+        get_quantity,
+        coupon_code,
+        starts_at,
+        ends_at,
+        segment,
+        priority,
+        is_exclusive,
+        stacking_group,
+        min_cart_amount,
+        currency,
+        is_active,
+        usage_limit,
+        times_used,
+        channel_codes,
+    ) = row
     return PromotionData(
-        code=promotion.code,
-        name=promotion.name,
-        kind=PromotionKind(promotion.kind),
-        target=PromotionTarget(promotion.target),
-        value=promotion.value,
-        skus=frozenset(promotion.skus),
-        categories=frozenset(promotion.categories),
-        buy_quantity=promotion.buy_quantity,
-        get_quantity=promotion.get_quantity,
-        coupon_code=promotion.coupon_code,
-        starts_at=promotion.starts_at,
-        ends_at=promotion.ends_at,
-        channel_codes=frozenset(code for code in channel_codes if code),
-        segment=CustomerSegment(promotion.customer_segment) if promotion.customer_segment else None,
-        priority=promotion.priority,
-        is_exclusive=promotion.is_exclusive,
-        stacking_group=promotion.stacking_group,
-        min_cart_amount=promotion.min_cart_amount,
-        currency=promotion.currency,
-        is_active=promotion.is_active,
-        is_usage_exhausted=(
-            promotion.usage_limit is not None and promotion.times_used >= promotion.usage_limit
-        ),
+        code=code,
+        name=name,
+        kind=PromotionKind(kind),
+        target=PromotionTarget(target),
+        value=value,
+        skus=frozenset(skus),
+        categories=frozenset(categories),
+        buy_quantity=buy_quantity,
+        get_quantity=get_quantity,
+        coupon_code=coupon_code,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        channel_codes=frozenset(channel_codes or ()),
+        segment=CustomerSegment(segment) if segment else None,
+        priority=priority,
+        is_exclusive=is_exclusive,
+        stacking_group=stacking_group,
+        min_cart_amount=min_cart_amount,
+        currency=currency,
+        is_active=is_active,
+        is_usage_exhausted=usage_limit is not None and times_used >= usage_limit,
     )
+
+
+def tax_rates_for(*, country: str) -> dict[str, Decimal]:
+    """Tax class -> rate (percent) in ``country`` (1 query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAX_RATES_SQL, [country])
+        return dict(cursor.fetchall())
 
 
 def pricing_request_build(
@@ -158,16 +216,17 @@ def pricing_request_build(
     channel: SalesChannel,
     lines: Sequence[CartLine],
     customer_id: int | None = None,
+    customer: Customer | None = None,
     coupon_codes: Sequence[str] = (),
     at: datetime | None = None,
 ) -> PricingRequest:
-    """The engine's input for a cart on ``channel`` (at most 5 queries).
+    """The engine's input for a cart on ``channel``: 3 queries (price lists with their items,
+    promotions, tax rates), plus one to load ``customer_id`` when ``customer`` is not given.
 
     Raises ``ValidationFailed`` (field ``customer_id``) for an unknown customer.
     """
     moment = at if at is not None else timezone.now()
-    customer = None
-    if customer_id is not None:
+    if customer is None and customer_id is not None:
         customer = Customer.objects.filter(pk=customer_id).first()
         if customer is None:
             raise ValidationFailed(
@@ -181,9 +240,7 @@ def pricing_request_build(
             channel=channel, customer=customer, skus=(line.sku for line in lines), at=moment
         ),
         promotions=promotion_data_for(coupon_codes=coupon_codes, at=moment),
-        tax_rates=dict(
-            TaxRate.objects.filter(country=channel.country).values_list("tax_class", "rate")
-        ),
+        tax_rates=tax_rates_for(country=channel.country),
         coupon_codes=tuple(coupon_codes),
     )
 
@@ -193,16 +250,23 @@ def cart_price(
     channel: SalesChannel,
     lines: Sequence[CartLine],
     customer_id: int | None = None,
+    customer: Customer | None = None,
     coupon_codes: Sequence[str] = (),
     at: datetime | None = None,
 ) -> PricedCart:
-    """Price a cart on ``channel`` for ``customer_id`` at ``at`` (default: now).
+    """Price a cart on ``channel`` for ``customer`` (or ``customer_id``) at ``at`` (default:
+    now). A caller that has the customer loaded passes it, saving a query.
 
     Raises ``ValidationFailed`` with one field error per line that cannot be priced
     (``lines.<index>.sku`` code ``no_price``, ``lines.<index>.tax_class`` code ``no_tax_rate``).
     """
     request = pricing_request_build(
-        channel=channel, lines=lines, customer_id=customer_id, coupon_codes=coupon_codes, at=at
+        channel=channel,
+        lines=lines,
+        customer_id=customer_id,
+        customer=customer,
+        coupon_codes=coupon_codes,
+        at=at,
     )
     try:
         return price_cart(request)

@@ -230,7 +230,7 @@ def _price(
             )
             for line in data.lines
         ],
-        customer_id=customer.pk,
+        customer=customer,
         coupon_codes=data.coupon_codes,
     )
     if cart.rejected_coupons:

@@ -24,10 +24,12 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from omnilog.core.errors import ApplicationError, Conflict, ValidationFailed
 from orders.models import IdempotencyRecord
@@ -80,6 +82,14 @@ INSERT INTO orders_idempotencyrecord
 VALUES (%s, %s, %s, %s, %s, 'processing', '{}'::jsonb, %s, now())
 ON CONFLICT (channel_id, key) DO NOTHING
 RETURNING id
+"""
+
+
+# Fixed SQL (every capture runs it; nothing for the ORM to compile), fenced by our lease.
+_COMPLETE_SQL = """
+UPDATE orders_idempotencyrecord
+SET state = 'completed', response_status = %s, response_body = %s, response_headers = %s
+WHERE id = %s AND state = 'processing' AND locked_until = %s
 """
 
 
@@ -172,14 +182,16 @@ def _run(
             response = handler()
             if response.status >= 500:
                 raise _ServerError(response)
-            stored = IdempotencyRecord.objects.filter(
-                pk=record_id, state=IdempotencyRecord.State.PROCESSING, locked_until=lease
-            ).update(
-                state=IdempotencyRecord.State.COMPLETED,
-                response_status=response.status,
-                response_body=response.body,
-                response_headers=dict(response.headers),
-            )
+            params: list[Any] = [
+                response.status,
+                Jsonb(response.body),
+                Jsonb(dict(response.headers)),
+                record_id,
+                lease,
+            ]
+            with connection.cursor() as cursor:
+                cursor.execute(_COMPLETE_SQL, params)
+                stored = cursor.rowcount
             if not stored:
                 raise _LeaseLost
         return response

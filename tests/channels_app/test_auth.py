@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from channels_app.api import auth
 from channels_app.models import ChannelAPIKey
 from tests.core.helpers import problem_of
 from tests.factories import SalesChannelFactory, channel_api_key
@@ -61,12 +63,32 @@ def test_bad_keys_are_401(make_key) -> None:  # type: ignore[no-untyped-def]
     assert document["detail"] == "The API key is not valid."
 
 
-def test_a_key_revoked_after_use_stops_working() -> None:
+def test_a_key_revoked_after_use_stops_working_once_the_cache_expires(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    channel = SalesChannelFactory(code="web")
+    key = channel_api_key(channel)
+    assert get(key).status_code == 200
+    ChannelAPIKey.objects.filter(channel=channel).update(revoked=True)
+    # Documented: each process trusts a usable key for API_KEY_CACHE_SECONDS (5 s).
+    assert get(key).status_code == 200
+    later = time.monotonic() + auth.DEFAULT_CACHE_SECONDS
+    monkeypatch.setattr(auth.time, "monotonic", lambda: later)
+    problem_of(get(key), 401, "authentication_failed")
+
+
+def test_without_the_cache_a_revoked_key_stops_working_at_once(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.API_KEY_CACHE_SECONDS = 0
     channel = SalesChannelFactory(code="web")
     key = channel_api_key(channel)
     assert get(key).status_code == 200
     ChannelAPIKey.objects.filter(channel=channel).update(revoked=True)
     problem_of(get(key), 401, "authentication_failed")
+
+
+def test_a_cached_key_still_needs_its_secret() -> None:
+    channel = SalesChannelFactory(code="web")
+    key = channel_api_key(channel)
+    assert get(key).status_code == 200
+    problem_of(get(key[:-1] + ("x" if key[-1] != "x" else "y")), 401, "authentication_failed")
 
 
 def test_an_inactive_channel_key_is_refused() -> None:

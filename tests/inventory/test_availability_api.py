@@ -300,7 +300,8 @@ def _queries(client: APIClient, url: str) -> int:
     return len(captured)
 
 
-def test_list_call_query_count_does_not_grow_with_skus_or_locations(shop) -> None:  # type: ignore[no-untyped-def]
+def test_list_call_query_count_does_not_grow_with_skus_or_locations(shop, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.API_KEY_CACHE_SECONDS = 0  # count the key's query on every call (else: cached)
     web = shop["web"]
     client = client_for(web)
     small = _queries(client, "/api/v1/availability?sku=SHIRT")
@@ -318,7 +319,8 @@ def test_list_call_query_count_does_not_grow_with_skus_or_locations(shop) -> Non
     assert [row["atp"] for row in body["results"][:6]] == [5, 5, 5, 5, 5, 0]  # 6 - 1 (product rule)
 
 
-def test_product_page_query_counts_are_constant(shop) -> None:  # type: ignore[no-untyped-def]
+def test_product_page_query_counts_are_constant(shop, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.API_KEY_CACHE_SECONDS = 0  # count the key's query on every call (else: cached)
     web = shop["web"]
     client = client_for(web)
     urls = [
