@@ -71,7 +71,7 @@ def test_a_key_revoked_after_use_stops_working_once_the_cache_expires(monkeypatc
     # Documented: each process trusts a usable key for API_KEY_CACHE_SECONDS (5 s).
     assert get(key).status_code == 200
     later = time.monotonic() + auth.DEFAULT_CACHE_SECONDS
-    monkeypatch.setattr(auth.time, "monotonic", lambda: later)
+    monkeypatch.setattr(time, "monotonic", lambda: later)  # the clock the key cache reads
     problem_of(get(key), 401, "authentication_failed")
 
 
