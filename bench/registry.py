@@ -30,6 +30,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "bench.b2_flash_sale",
     "bench.b3_snapshot",
     "bench.b5_availability",
+    "bench.b6_routing",
 )
 
 Detail = float | int | str

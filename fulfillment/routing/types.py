@@ -217,6 +217,10 @@ class CandidateVerdict:
     failed_filters: tuple[str, ...] = ()
     cost_components: Mapping[str, float] = field(default_factory=dict)
     is_chosen: bool = False
+    # The filters it was checked against and passed (names), and its distance to the
+    # destination (the pickup store for click-and-collect), when both points are known.
+    passed_filters: tuple[str, ...] = ()
+    distance_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -232,9 +236,16 @@ class Decision:
     total_cost: float
     cost_components: Mapping[str, float]
     verdicts: tuple[CandidateVerdict, ...]
-    search: str  # "exact" or "greedy+local"
+    search: str  # "exact", "greedy+local", "pickup_store" or "none" (nothing to search)
     plans_evaluated: int
     rules_tried: tuple[str, ...] = ()
+    # Click-and-collect: other click-and-collect stores near the pickup store that hold every
+    # line (nearest first), to offer when the pickup store itself cannot serve the order.
+    alternatives: tuple[int, ...] = ()
+    # When the last parcel is expected (ready_at + transit), or, for a pickup from the store's
+    # own stock, when it is ready; None when nothing is assigned.
+    ready_by: datetime | None = None
+    note: str = ""  # why nothing was routed (no rule set matched, ...), else empty
 
     @property
     def location_ids(self) -> tuple[int, ...]:
