@@ -14,26 +14,40 @@ Rules (docs/architecture.md, "Feeds"):
   moved) and the message records a warning; losses short reservations like any loss.
 
 Locks: the ``FeedSource`` row first (serialises everything one source does), then stock
-levels in primary-key order, then the shorted reservations (as ``operations`` does).
+levels in primary-key order. A loss only learns under the level locks whether it must short
+reservations, and ``stock_short_for`` takes only reservations no one holds; when the others
+belong to a commit, release or expiry waiting for one of those levels (``ReservationsBusy``),
+the attempt rolls back to its savepoint and is redone with the reservations of the short levels
+locked first (``feed_loss_retry``, as ``operations`` does for one level).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import FeedMessage, FeedSource, Location, Product, StockLevel, StockMovement
 from inventory.services.ledger import Deltas, Origin, change, stock_level_ids, stock_levels_lock
-from inventory.services.shortage import stock_short_for
+from inventory.services.shortage import (
+    ReservationsBusy,
+    reservations_lock_for_levels,
+    stock_short_for,
+)
 from omnilog.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnilog.core.outbox import outbox_emit
 
 Kind = StockMovement.Kind
 Status = FeedMessage.Status
+Result = TypeVar("Result")
+
+# A feed whose losses find the reservations they must short held by others retries this often
+# (the same bound as ``operations.LOSS_ATTEMPTS``).
+LOSS_ATTEMPTS = 5
 
 DELTA_KINDS = {
     "receipt": Kind.RECEIPT,
@@ -65,6 +79,31 @@ class DeltaReceipt:
 def source_tag(source: FeedSource) -> str:
     """The ``source`` written on ledger rows caused by this feed, e.g. ``wms:wh-paris``."""
     return f"{'pos' if source.kind == FeedSource.Kind.POS else 'wms'}:{source.code}"
+
+
+def feed_loss_retry(attempt: Callable[[set[int]], Result]) -> Result:
+    """Run ``attempt`` (which locks stock levels, then may short reservations) deadlock-free.
+
+    Each try runs in a savepoint. ``attempt`` receives a set and adds to it every level it is
+    about to short (before calling ``stock_short_for``). On ``ReservationsBusy`` the savepoint
+    is rolled back, which releases the level locks the try took, and the next try first locks
+    the active reservations of every level seen short so far (contract: reservations first),
+    then lets ``attempt`` lock its levels again in primary-key order. Bounded: the last
+    ``ReservationsBusy`` propagates. Caller: inside ``transaction.atomic``, holding no lock on
+    a level ``attempt`` locks.
+    """
+    short_levels: set[int] = set()
+    for number in range(LOSS_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                if short_levels:
+                    reservations_lock_for_levels(sorted(short_levels))
+                return attempt(short_levels)
+        except ReservationsBusy as error:
+            if number == LOSS_ATTEMPTS - 1:
+                raise
+            short_levels.add(int(error.details["stock_level_id"]))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def feed_source_lock(source_code: str) -> FeedSource:
@@ -229,15 +268,19 @@ def _apply_chain(source: FeedSource, chain: Sequence[FeedMessage]) -> None:
         if pair is not None
     ]
     level_ids = stock_level_ids(wanted, create=True)
-    stock_levels_lock(level_ids.values())
-    for message in chain:
-        if message.pk in refused:
-            _finish(message, Status.REJECTED, refused[message.pk])
-        elif message.occurred_at <= _snapshot_floor(source):
-            _finish(message, Status.SUPERSEDED, ["Covered by the latest snapshot."])
-        else:
-            warnings = _apply_lines(source, message, pairs[message.pk], level_ids)
-            _finish(message, Status.APPLIED, warnings)
+
+    def attempt(short_levels: set[int]) -> None:
+        stock_levels_lock(level_ids.values())
+        for message in chain:
+            if message.pk in refused:
+                _finish(message, Status.REJECTED, refused[message.pk])
+            elif message.occurred_at <= _snapshot_floor(source):
+                _finish(message, Status.SUPERSEDED, ["Covered by the latest snapshot."])
+            else:
+                warnings = _apply_lines(source, message, pairs[message.pk], level_ids, short_levels)
+                _finish(message, Status.APPLIED, warnings)
+
+    feed_loss_retry(attempt)
 
 
 def _snapshot_floor(source: FeedSource) -> datetime:
@@ -249,8 +292,10 @@ def _apply_lines(
     message: FeedMessage,
     pairs: Sequence[tuple[int, int] | None],
     level_ids: dict[tuple[int, int], int],
+    short_levels: set[int],
 ) -> list[str]:
-    """Write one message's lines. Caller holds the locks of every level involved."""
+    """Write one message's lines. Caller holds the locks of every level involved; the levels
+    about to short reservations are added to ``short_levels`` (see ``feed_loss_retry``)."""
     warnings: list[str] = []
     origin = Origin(
         source=source_tag(source),
@@ -270,6 +315,8 @@ def _apply_lines(
             quantity = -level.on_hand
         if quantity == 0:
             continue
+        if level.on_hand + quantity < level.reserved + level.damaged + level.quality_control:
+            short_levels.add(level.id)
         stock_short_for(level, level.on_hand + quantity, origin)
         change(level.id, DELTA_KINDS[line["kind"]], Deltas(on_hand=quantity), origin)
     return warnings

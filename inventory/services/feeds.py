@@ -11,6 +11,9 @@ Snapshot rules (docs/architecture.md, "Feeds"):
   keeps every sale made after its time. A result below zero is clamped at zero.
 - Only levels whose on hand changes are locked (primary-key order), written (one ``count``
   movement each, ``reference_type='feed_job'``) and checked for thresholds, all set-wise.
+  A level that must short reservations held by a commit, release or expiry waiting for it
+  makes the write roll back to its savepoint and retry with those reservations locked first
+  (``feed_deltas.feed_loss_retry``); the job never waits for a reservation holding a level.
 - A snapshot older than the source's last applied one is rejected (stale); equal is allowed.
 - Bad rows are listed with their row and line numbers. ``all_or_nothing`` rejects the job when
   any row is bad; ``apply_valid`` applies the good rows. The apply is one transaction.
@@ -36,6 +39,7 @@ from inventory.services.feed_deltas import (
     DeltaLine,
     DeltaReceipt,
     feed_delta_receive,
+    feed_loss_retry,
     feed_messages_supersede,
     feed_source_lock,
     source_tag,
@@ -368,12 +372,6 @@ def _apply_rows(job: FeedJob, source: FeedSource) -> tuple[int, int]:
         cursor.execute(_CREATE_LEVELS)
         cursor.execute(_CREATED_IDS)
         cursor.execute("ANALYZE feed_diff")
-        cursor.execute(_LOCK)
-        cursor.execute(_FINAL, params)
-        cursor.execute("SELECT count(*), count(*) FILTER (WHERE is_clamped) FROM feed_final")
-        changed, clamped = cursor.fetchone()
-        cursor.execute(_SHORT)
-        shortages = cursor.fetchall()
     origin = Origin(
         source=source_tag(source),
         reference_type="feed_job",
@@ -381,9 +379,25 @@ def _apply_rows(job: FeedJob, source: FeedSource) -> tuple[int, int]:
         reason="snapshot",
         occurred_at=job.as_of,
     )
-    for level_id, new_on_hand in shortages:
-        stock_short_for(StockLevel.objects.get(id=level_id), new_on_hand, origin)
+
+    def attempt(short_levels: set[int]) -> tuple[int, int]:
+        # Locks, then the exact change under them; a savepoint of ``feed_loss_retry``.
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK)
+            cursor.execute(_FINAL, params)
+            cursor.execute("SELECT count(*), count(*) FILTER (WHERE is_clamped) FROM feed_final")
+            changed, clamped = cursor.fetchone()
+            cursor.execute(_SHORT)
+            shortages = cursor.fetchall()
+        short_levels.update(level_id for level_id, _ in shortages)
+        for level_id, new_on_hand in shortages:
+            stock_short_for(StockLevel.objects.get(id=level_id), new_on_hand, origin)
+        with connection.cursor() as cursor:
+            cursor.execute(_WRITE, params)
+            cursor.execute("DROP TABLE feed_final")
+        return int(changed), int(clamped)
+
+    result = feed_loss_retry(attempt)
     with connection.cursor() as cursor:
-        cursor.execute(_WRITE, params)
-        cursor.execute("DROP TABLE feed_diff; DROP TABLE feed_final")
-    return int(changed), int(clamped)
+        cursor.execute("DROP TABLE feed_diff")
+    return result
