@@ -4,19 +4,50 @@
 the ``order.placed`` outbox event (written in the capture transaction, delivered to webhook
 subscribers and any consumer), and :func:`order_placed_hooks`, which ``order_place`` registers
 with ``transaction.on_commit`` so that it runs only once the order is durable.
+
+The hooks themselves live in the higher layers and register here explicitly, at app-ready
+time (``fulfillment.apps.FulfillmentConfig.ready`` registers the routing hook). This keeps the
+import direction downward and makes the wiring visible: ``order_placed_hook_list()`` says what
+runs.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+
+OrderPlacedHook = Callable[[int], None]
+
+_order_placed: list[OrderPlacedHook] = []
+
+
+def order_placed_hook_register(hook: OrderPlacedHook) -> None:
+    """Run ``hook(order_id)`` after every order placement commits (registering twice: once)."""
+    if hook not in _order_placed:
+        _order_placed.append(hook)
+
+
+def order_placed_hook_unregister(hook: OrderPlacedHook) -> None:
+    if hook in _order_placed:
+        _order_placed.remove(hook)
+
+
+def order_placed_hook_list() -> tuple[OrderPlacedHook, ...]:
+    return tuple(_order_placed)
+
 
 def order_placed_hooks(order_id: int) -> None:
-    """Run after the transaction that placed ``order_id`` commits. Today: nothing.
+    """Run after the transaction that placed ``order_id`` commits: every registered hook.
 
-    This is where the routing task will be queued once routing exists, e.g.
-    ``current_app.send_task("fulfillment.tasks.order_route_task", args=[order_id, 1],
-    queue="routing")`` (by name, so that ``orders`` still imports nothing above it). The task
-    must re-read the order and do nothing when ``Order.version`` has moved on. Keep this
-    function fast and free of database writes: it runs in the web request after commit, and a
-    failure here must not undo the order (the outbox event is the durable record).
+    Hooks must be fast and free of database writes (they run in the web request after commit;
+    typically they queue a task). A failing hook is logged and does not stop the others, nor
+    undo the order: the outbox event is the durable record, and routing's beat sweep picks up
+    placed orders whose task never arrived.
     """
-    return None
+    for hook in tuple(_order_placed):
+        try:
+            hook(order_id)
+        except Exception:
+            logger.exception("order placed hook %r failed for order %s", hook, order_id)

@@ -229,6 +229,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "orders.tasks.idempotency_records_purge_task",
         "schedule": crontab(minute=40),
     },
+    # Routing (fulfillment.services.sweeps): SLA misses and lost allocations re-route within a
+    # minute; waiting orders are re-tried when stock arrived.
+    "fulfillment-sla-sweep": {
+        "task": "fulfillment.tasks.fulfillment_sla_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "fulfillment-allocations-check": {
+        "task": "fulfillment.tasks.fulfillment_allocations_check_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "orders-retry-parked": {
+        "task": "fulfillment.tasks.orders_retry_parked_task",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
 
 # Order capture (orders.services.capture, orders.services.idempotency, orders.api).
