@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "orders.tasks.idempotency_records_purge_task",
         "schedule": crontab(minute=40),
     },
+    "orders-expire-unpaid": {
+        "task": "orders.tasks.orders_expire_unpaid_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     # Routing (fulfillment.services.sweeps): SLA misses and lost allocations re-route within a
     # minute; waiting orders are re-tried when stock arrived.
     "fulfillment-sla-sweep": {
