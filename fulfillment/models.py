@@ -259,6 +259,11 @@ class FulfillmentOrder(TimeStampedModel):
     delivery_mode = models.CharField(max_length=20)
     accept_by = models.DateTimeField(help_text="The location must accept before this (SLA).")
     accepted_at = models.DateTimeField(null=True, blank=True)
+    picked_at = models.DateTimeField(null=True, blank=True)
+    packed_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    ready_for_pickup_at = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
@@ -289,6 +294,8 @@ class FulfillmentOrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     quantity_rejected = models.PositiveIntegerField(default=0)
     rejection_reason = models.CharField(max_length=200, blank=True, default="")
+    quantity_picked = models.PositiveIntegerField(default=0)
+    quantity_packed = models.PositiveIntegerField(default=0)
     reservation = models.ForeignKey(
         Reservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -307,6 +314,15 @@ class FulfillmentOrderLine(models.Model):
                 condition=Q(quantity_rejected__lte=F("quantity")),
                 name="fulfillment_line_rejected_within_quantity",
             ),
+            # A unit is either rejected or picked, never both; only picked units are packed.
+            models.CheckConstraint(
+                condition=Q(quantity__gte=F("quantity_rejected") + F("quantity_picked")),
+                name="fulfillment_line_picked_within_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_packed__lte=F("quantity_picked")),
+                name="fulfillment_line_packed_within_picked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -315,3 +331,238 @@ class FulfillmentOrderLine(models.Model):
     @property
     def quantity_open(self) -> int:
         return self.quantity - self.quantity_rejected
+
+
+# --- Picking and packing -----------------------------------------------------------------------
+# The planner (``fulfillment.picking``) is pure; these rows are what the services persist from
+# its plan and what scanning moves along. Bins live here, not on inventory's stock levels:
+# a bin is a picking concern of one location.
+
+
+class PickingStrategy(TimeStampedModel):
+    """How one location picks: the planner's ``PickingStrategy`` fields (limits are maxima)."""
+
+    class WalkPath(models.TextChoices):
+        SERPENTINE = "serpentine", "Serpentine (S-shape)"
+        SEQUENTIAL = "sequential", "Sequential (every aisle ascending)"
+
+    location = models.OneToOneField(
+        Location, on_delete=models.CASCADE, related_name="picking_strategy"
+    )
+    batch_max_lines = models.PositiveIntegerField(default=20)
+    batch_max_units = models.PositiveIntegerField(default=40)
+    cluster_totes = models.PositiveIntegerField(default=8)
+    cluster_max_units = models.PositiveIntegerField(null=True, blank=True)
+    max_wave_lines = models.PositiveIntegerField(default=400)
+    hot_services = models.JSONField(
+        default=list, blank=True, help_text='Empty: express and same-day, e.g. ["express"].'
+    )
+    wave_cutoffs = models.JSONField(
+        default=list, blank=True, help_text='Times of day in the location\'s zone: ["11:00"].'
+    )
+    is_click_and_collect_own_wave = models.BooleanField(default=True)
+    walk_path = models.CharField(max_length=16, choices=WalkPath.choices, default="serpentine")
+    wave_lead_minutes = models.PositiveIntegerField(default=120)
+    minimum_lead_minutes = models.PositiveIntegerField(default=20)
+    aisle_change_bays = models.PositiveIntegerField(default=10)
+
+    class Meta:
+        verbose_name_plural = "picking strategies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(batch_max_lines__gte=1)
+                & Q(batch_max_units__gte=1)
+                & Q(cluster_totes__gte=1)
+                & Q(max_wave_lines__gte=1),
+                name="picking_strategy_limits_gte_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Picking strategy of location {self.location_id}"
+
+
+class ProductBin(models.Model):
+    """Where a product is picked at a location: a bin path such as ``A-03-2-B``."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="product_bins")
+    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="bins")
+    bin_location = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["location_id", "bin_location"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "product"], name="product_bin_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bin_location} @ {self.location_id}"
+
+
+class PickWave(models.Model):
+    """One wave of one planning run at a location (``code`` is the planner's ``W01``...)."""
+
+    class Kind(models.TextChoices):
+        HOT = "hot", "Hot (express, same-day)"
+        CLICK_AND_COLLECT = "click_and_collect", "Click-and-collect"
+        REGULAR = "regular", "Regular"
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="pick_waves")
+    code = models.CharField(max_length=16)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    cutoff_at = models.DateTimeField(null=True, blank=True)
+    release_at = models.DateTimeField()
+    planned_at = models.DateTimeField()
+    carriers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-planned_at", "code"]
+        indexes = [models.Index(fields=["location", "-planned_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} @ {self.location_id} ({self.planned_at:%Y-%m-%d %H:%M})"
+
+
+class PickList(models.Model):
+    """A batch (mono-line orders, sorted to pack) or cluster (one tote per order) walk."""
+
+    class Kind(models.TextChoices):
+        BATCH = "batch", "Batch"
+        CLUSTER = "cluster", "Cluster"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    wave = models.ForeignKey(PickWave, on_delete=models.CASCADE, related_name="pick_lists")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="pick_lists")
+    code = models.CharField(max_length=24, help_text="The planner's id, e.g. W01-B01.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    picker = models.CharField(max_length=150, blank=True, default="")
+    order_count = models.PositiveIntegerField(default=0)
+    line_count = models.PositiveIntegerField(default=0)
+    unit_count = models.PositiveIntegerField(default=0)
+    weight_grams = models.PositiveIntegerField(default=0)
+    walk_score = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["location", "status", "id"])]
+        permissions = [("pick_and_pack", "Can pick, pack, ship and hand over at a location")]
+
+    def __str__(self) -> str:
+        return f"PL-{self.pk} {self.code}"
+
+
+class PickTask(models.Model):
+    """One allocation of one stop: take ``quantity`` of ``sku`` at ``bin_location`` for one
+    fulfillment-order line, into ``tote`` (cluster) or later to ``sort_slot`` (batch).
+
+    Stops are the tasks sharing ``sequence`` in a list. An open task holds its line: a line is
+    in at most one open task (planning twice never duplicates it).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    pick_list = models.ForeignKey(PickList, on_delete=models.CASCADE, related_name="tasks")
+    sequence = models.PositiveIntegerField()
+    fulfillment_order_line = models.ForeignKey(
+        FulfillmentOrderLine, on_delete=models.CASCADE, related_name="pick_tasks"
+    )
+    bin_location = models.CharField(max_length=32, blank=True, default="")
+    sku = models.CharField(max_length=32)
+    ean = models.CharField(max_length=14, blank=True, default="")
+    quantity = models.PositiveIntegerField()
+    quantity_picked = models.PositiveIntegerField(default=0)
+    quantity_short = models.PositiveIntegerField(default=0)
+    tote = models.PositiveIntegerField(null=True, blank=True)
+    sort_slot = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["pick_list_id", "sequence", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fulfillment_order_line"],
+                condition=Q(status="open"),
+                name="pick_task_one_open_per_line",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pick_task_qty_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=F("quantity_picked") + F("quantity_short")),
+                name="pick_task_done_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pick_list_id}#{self.sequence} {self.quantity} x {self.sku}"
+
+    @property
+    def quantity_remaining(self) -> int:
+        return self.quantity - self.quantity_picked - self.quantity_short
+
+
+class Parcel(TimeStampedModel):
+    """A box being packed (open) or closed with its measured weight and dimensions."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    fulfillment_order = models.ForeignKey(
+        FulfillmentOrder, on_delete=models.CASCADE, related_name="parcels"
+    )
+    number = models.PositiveSmallIntegerField(help_text="1, 2, ... within the order.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    box_code = models.CharField(max_length=16, blank=True, default="")
+    suggested_box_code = models.CharField(max_length=16, blank=True, default="")
+    weight_grams = models.PositiveIntegerField(default=0)
+    length_mm = models.PositiveIntegerField(default=0)
+    width_mm = models.PositiveIntegerField(default=0)
+    height_mm = models.PositiveIntegerField(default=0)
+    packed_by = models.CharField(max_length=150, blank=True, default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["fulfillment_order_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fulfillment_order", "number"], name="parcel_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["fulfillment_order"],
+                condition=Q(status="open"),
+                name="parcel_one_open_per_fulfillment_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"FO-{self.fulfillment_order_id} parcel {self.number} ({self.status})"
+
+
+class PackedItem(models.Model):
+    """Units of one fulfillment-order line scanned into one parcel."""
+
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="items")
+    fulfillment_order_line = models.ForeignKey(
+        FulfillmentOrderLine, on_delete=models.CASCADE, related_name="packed_items"
+    )
+    quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["parcel_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parcel", "fulfillment_order_line"], name="packed_item_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x line {self.fulfillment_order_line_id} in {self.parcel_id}"
