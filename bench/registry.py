@@ -31,6 +31,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "bench.b3_snapshot",
     "bench.b5_availability",
     "bench.b6_routing",
+    "bench.b7_pipeline",
     "bench.b8_picking",
 )
 

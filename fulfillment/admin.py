@@ -16,11 +16,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 import orders.admin as orders_admin
+from channels_app.models import SalesChannel
 from fulfillment.admin_why import decision_html, decisions_html
 from fulfillment.models import (
     FulfillmentOrder,
@@ -35,11 +37,30 @@ from fulfillment.services.fulfillment_orders import (
     fulfillment_order_reject,
 )
 from fulfillment.services.rule_sets import routing_rule_set_version_bump
+from fulfillment.services.whatif import routing_whatif
 from fulfillment.statuses import OPEN
 from omnilog.core.errors import ApplicationError
 from orders.models import Order
 
 WHY_DECISIONS = 5  # the latest decisions shown on the order page
+# The admin's what-if runs in the request (a few seconds at most); longer periods belong to
+# ``manage.py routing_whatif``, which shows a progress bar.
+WHATIF_ADMIN_MAX_ORDERS = 5_000
+
+
+class WhatIfForm(forms.Form):
+    since = forms.DateField(help_text="First day placed (YYYY-MM-DD), included.")
+    until = forms.DateField(help_text="Last day placed (YYYY-MM-DD), included.")
+    channel = forms.ModelChoiceField(
+        queryset=SalesChannel.objects.order_by("code"), required=False, empty_label="All"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "Must be on or after since.")
+        return data
 
 
 @admin.register(LocationGroup)
@@ -75,6 +96,47 @@ class RoutingRuleSetAdmin(admin.ModelAdmin[RoutingRuleSet]):
     search_fields = ("name",)
     readonly_fields = ("version",)
     inlines = (RoutingRuleInline,)
+    actions = ("whatif",)
+
+    @admin.action(description="What-if: replay a period against the selected draft")
+    def whatif(
+        self, request: HttpRequest, queryset: QuerySet[RoutingRuleSet]
+    ) -> HttpResponse | None:
+        """Synchronous (bounded by ``WHATIF_ADMIN_MAX_ORDERS``): the form, then the table."""
+        selected = list(queryset[:2])
+        if len(selected) != 1 or not selected[0].is_draft:
+            self.message_user(request, "Select exactly one draft rule set.", messages.ERROR)
+            return None
+        rule_set = selected[0]
+        form = WhatIfForm(request.POST if "confirm" in request.POST else None)
+        report = None
+        if "confirm" in request.POST and form.is_valid():
+            channel = form.cleaned_data["channel"]
+            try:
+                report = routing_whatif(
+                    draft_rule_set_id=rule_set.pk,
+                    since=form.cleaned_data["since"],
+                    until=form.cleaned_data["until"],
+                    channel_id=channel.pk if channel is not None else None,
+                    max_orders=WHATIF_ADMIN_MAX_ORDERS,
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+        return TemplateResponse(
+            request,
+            "admin/fulfillment/routingruleset/whatif.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"What-if: {rule_set.name}",
+                "rule_set": rule_set,
+                "form": form,
+                "report": report,
+                "rows": report.rows() if report is not None else [],
+                "max_orders": WHATIF_ADMIN_MAX_ORDERS,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def save_related(
         self, request: HttpRequest, form: forms.ModelForm[Any], formsets: Any, change: bool
@@ -267,3 +329,7 @@ class RoutedOrderAdmin(orders_admin.OrderAdmin):
 
 admin.site.unregister(Order)
 admin.site.register(Order, RoutedOrderAdmin)
+
+# Picking, packing and documents (a separate module: this one stays about routing).
+import fulfillment.admin_picking  # noqa: E402
+import fulfillment.admin_shipping  # noqa: E402, F401

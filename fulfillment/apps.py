@@ -6,9 +6,14 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfillment"
 
     def ready(self) -> None:
-        # Explicit wiring (docs/architecture.md, "Hooks"): orders announces placed orders
-        # through its registry; routing is queued from here, never imported by orders.
+        # Explicit wiring (docs/architecture.md, "Hooks"): orders announces placed orders and
+        # cancelled lines through its registry; fulfillment reacts from here, never imported
+        # by orders.
         from fulfillment.hooks import order_placed_route
-        from orders.hooks import order_placed_hook_register
+        from fulfillment.services.order_cancellation import (
+            fulfillment_orders_order_lines_cancelled,
+        )
+        from orders.hooks import order_lines_cancelled_hook_register, order_placed_hook_register
 
         order_placed_hook_register(order_placed_route)
+        order_lines_cancelled_hook_register(fulfillment_orders_order_lines_cancelled)

@@ -51,3 +51,37 @@ def order_placed_hooks(order_id: int) -> None:
             hook(order_id)
         except Exception:
             logger.exception("order placed hook %r failed for order %s", hook, order_id)
+
+
+# Cancelled lines: run *inside* the cancelling transaction, so that the higher layers' records
+# (fulfillment orders) change with the order lines and the released stock, or not at all.
+OrderLinesCancelledHook = Callable[[int, tuple[int, ...], str, str], object]
+
+_order_lines_cancelled: list[OrderLinesCancelledHook] = []
+
+
+def order_lines_cancelled_hook_register(hook: OrderLinesCancelledHook) -> None:
+    """Run ``hook(order_id, order_line_ids, reason, actor)`` in every cancellation's
+    transaction (full or partial), after the lines and their reservations were updated
+    (registering twice: once)."""
+    if hook not in _order_lines_cancelled:
+        _order_lines_cancelled.append(hook)
+
+
+def order_lines_cancelled_hook_unregister(hook: OrderLinesCancelledHook) -> None:
+    if hook in _order_lines_cancelled:
+        _order_lines_cancelled.remove(hook)
+
+
+def order_lines_cancelled_hook_list() -> tuple[OrderLinesCancelledHook, ...]:
+    return tuple(_order_lines_cancelled)
+
+
+def order_lines_cancelled_hooks(
+    *, order_id: int, order_line_ids: tuple[int, ...], reason: str, actor: str
+) -> None:
+    """Precondition: inside the cancelling transaction, holding the order's and its lines'
+    locks. Unlike the placed hooks, an exception propagates and rolls the cancellation back:
+    a cancelled line must never stay in an open fulfillment order."""
+    for hook in tuple(_order_lines_cancelled):
+        hook(order_id, order_line_ids, reason, actor)

@@ -33,8 +33,10 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.BACKORDERED: frozenset({S.ROUTED, S.ON_HOLD, S.CANCELLED}),
     # A routed order can go back to placed when every allocation is rejected (re-routing).
     S.ROUTED: frozenset({S.IN_FULFILLMENT, S.PLACED, S.ON_HOLD, S.BACKORDERED, S.CANCELLED}),
+    # Back to placed / backordered when every accepted allocation is rejected and re-routing
+    # finds nothing (accepting the first fulfillment order moves routed -> in_fulfillment).
     S.IN_FULFILLMENT: frozenset(
-        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.READY_FOR_PICKUP, S.PLACED, S.CANCELLED}
+        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.READY_FOR_PICKUP, S.PLACED, S.BACKORDERED, S.CANCELLED}
     ),
     S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.DELIVERED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED}),

@@ -40,6 +40,9 @@ from orders.services.timeline import (
     order_lock,
     order_version_bump,
 )
+from orders.services.transitions import order_transition
+from orders.statuses import OrderStatus
+from orders.statuses import can_transition as order_can_transition
 
 SLA_TIMEOUT_REASON = "sla_timeout"
 ALLOCATION_CANCELLED_REASON = "allocation_cancelled"
@@ -95,7 +98,7 @@ def _order_id_of(fulfillment_order_id: int) -> int:
     return order_id
 
 
-def _set_status(fulfillment_order: FulfillmentOrder, target: FulfillmentStatus) -> None:
+def set_status(fulfillment_order: FulfillmentOrder, target: FulfillmentStatus) -> None:
     if not can_transition(fulfillment_order.status, target):
         raise Conflict(
             f"Fulfillment order {fulfillment_order.pk} cannot go from "
@@ -106,7 +109,7 @@ def _set_status(fulfillment_order: FulfillmentOrder, target: FulfillmentStatus) 
     fulfillment_order.status = target
 
 
-def _announce(
+def announce(
     *,
     order: Order,
     fulfillment_order: FulfillmentOrder,
@@ -141,22 +144,38 @@ def _announce(
 def fulfillment_order_accept(
     *, fulfillment_order_id: int, actor: str, now: datetime | None = None
 ) -> FulfillmentOrder:
-    """The location takes the order on. Accepting an accepted order again is a no-op."""
+    """The location takes the order on. Accepting an accepted order again is a no-op.
+
+    The first acceptance of a ``routed`` order moves it to ``in_fulfillment``
+    (``order_transition``: status event, outbox ``order.in_fulfillment``, version bumped);
+    later acceptances leave the order's status alone.
+    """
     with transaction.atomic():
         order = order_lock(order_id=_order_id_of(fulfillment_order_id))
         fulfillment_order = _fulfillment_order_lock(fulfillment_order_id)
         if fulfillment_order.status == FulfillmentStatus.ACCEPTED:
             return fulfillment_order
-        _set_status(fulfillment_order, FulfillmentStatus.ACCEPTED)
+        set_status(fulfillment_order, FulfillmentStatus.ACCEPTED)
         fulfillment_order.accepted_at = now or timezone.now()
         fulfillment_order.save(update_fields=["status", "accepted_at", "updated_at"])
-        _announce(
+        announce(
             order=order,
             fulfillment_order=fulfillment_order,
             verb="accepted",
             actor=actor,
             details={},
         )
+        if order.status == OrderStatus.ROUTED and order_can_transition(
+            order.status, OrderStatus.IN_FULFILLMENT
+        ):
+            order_transition(
+                order=order,
+                to_status=OrderStatus.IN_FULFILLMENT,
+                actor=actor,
+                source="fulfillment",
+                message=f"FO-{fulfillment_order.pk} accepted at {fulfillment_order.location.code}",
+                details={"fulfillment_order_id": fulfillment_order.pk},
+            )
     return fulfillment_order
 
 
@@ -231,10 +250,10 @@ def fulfillment_order_reject(
             )
             rejected.append({"line_id": line.order_line_id, "quantity": quantity, "reason": reason})
         if all(line.quantity_open == 0 for line in own.values()):
-            _set_status(fulfillment_order, FulfillmentStatus.REJECTED)
+            set_status(fulfillment_order, FulfillmentStatus.REJECTED)
             fulfillment_order.save(update_fields=["status", "updated_at"])
         order_version_bump(order=order)
-        _announce(
+        announce(
             order=order,
             fulfillment_order=fulfillment_order,
             verb="rejected",
@@ -315,11 +334,11 @@ def fulfillment_order_withdraw(
             fulfillment_order=fulfillment_order, quantity__gt=F("quantity_rejected")
         ).exists()
         if not still_open:
-            _set_status(fulfillment_order, FulfillmentStatus.CANCELLED)
+            set_status(fulfillment_order, FulfillmentStatus.CANCELLED)
             fulfillment_order.cancel_reason = reason
             fulfillment_order.save(update_fields=["status", "cancel_reason", "updated_at"])
         order_version_bump(order=order)
-        _announce(
+        announce(
             order=order,
             fulfillment_order=fulfillment_order,
             verb="cancelled" if not still_open else "reduced",

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from omnilog.core.errors import Conflict, FieldError, ValidationFailed
+from orders.hooks import order_lines_cancelled_hooks
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services.line_stock import line_reservations_active, release_plan, releases_apply
 from orders.services.timeline import (
@@ -89,6 +90,10 @@ def cancel_locked(
     OrderLine.objects.bulk_update(
         [line for line in order_lines if line.id in wanted],
         ["quantity_cancelled", "quantity_allocated"],
+    )
+    # Higher layers (fulfillment) withdraw what they hold for these lines, in this transaction.
+    order_lines_cancelled_hooks(
+        order_id=order.pk, order_line_ids=tuple(sorted(wanted)), reason=reason, actor=actor
     )
     event_details = {
         "reason": reason,
