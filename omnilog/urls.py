@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("channels_app.api.urls")),
     path("webhooks/", include("omnilog.core.webhook_api")),
     path("", include("orders.api.urls")),
+    path("", include("fulfillment.api.picking_urls")),
 ]
 
 urlpatterns = [
