@@ -566,3 +566,6 @@ class PackedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x line {self.fulfillment_order_line_id} in {self.parcel_id}"
+
+
+from fulfillment.models_shipping import *  # noqa: E402, F401, F403

@@ -18,6 +18,7 @@ api_v1 = [
     path("webhooks/", include("omnilog.core.webhook_api")),
     path("", include("orders.api.urls")),
     path("", include("fulfillment.api.picking_urls")),
+    path("", include("fulfillment.api.shipping_urls")),
 ]
 
 urlpatterns = [
