@@ -212,7 +212,9 @@ def _run(job: FeedJob) -> FeedJob:
             return job  # another run finished it meanwhile
         source = feed_source_lock(job.source.code)
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
+            # Sorts and hashes over a million rows stay in memory; JIT compiling these
+            # one-off statements costs more than it saves.
+            cursor.execute("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
         if source.last_snapshot_at is not None and job.as_of < source.last_snapshot_at:
             job.status = Status.REJECTED
             job.message = (
@@ -232,6 +234,7 @@ def _validate_and_apply(job: FeedJob, source: FeedSource) -> None:
         source_id=source.id,
         is_restricted=source.locations.exists(),
         is_csv=job.format == FeedJob.Format.CSV,
+        moved_since=job.as_of - CLOCK_SKEW,
     )
     job.processed_rows = job.total_rows
     job.error_count = errors.count
@@ -282,43 +285,47 @@ WHERE m.recorded_at > %(window)s
 GROUP BY m.stock_level_id
 """
 
+# Candidates, from the levels read (unlocked) while resolving the rows (``feed_rows`` keeps
+# only rows that may change their level). A level left out here cannot need a change: every
+# later movement moves its on hand and the replay alike.
 _CANDIDATES = f"""
 CREATE TEMP TABLE feed_diff AS
 WITH replay AS ({_REPLAY})
-SELECT s.id AS level_id, r.product_id, r.location_id, r.quantity AS counted
+SELECT r.level_id, r.product_id, r.location_id, r.quantity AS counted
 FROM feed_rows r
-LEFT JOIN inventory_stocklevel s
-    ON s.product_id = r.product_id AND s.location_id = r.location_id
-LEFT JOIN replay rp ON rp.stock_level_id = s.id
+LEFT JOIN replay rp ON rp.stock_level_id = r.level_id
 WHERE r.error IS NULL AND CASE
-    WHEN s.id IS NULL THEN r.quantity > 0
-    ELSE GREATEST(0, r.quantity + COALESCE(rp.delta, 0)) <> s.on_hand
+    WHEN r.level_id IS NULL THEN r.quantity > 0
+    ELSE GREATEST(0, r.quantity + COALESCE(rp.delta, 0)) <> r.on_hand
 END
 """
 
+# The candidates' levels locked in primary-key order, with their counters as locked.
 _LOCK = """
-SELECT count(*) FROM (
-    SELECT s.id FROM inventory_stocklevel s
-    WHERE s.id IN (SELECT level_id FROM feed_diff) ORDER BY s.id FOR UPDATE OF s
-) locked
+CREATE TEMP TABLE feed_locked AS
+SELECT s.id, s.on_hand, s.reserved, s.damaged, s.quality_control, d.counted
+FROM inventory_stocklevel s JOIN feed_diff d ON d.level_id = s.id
+ORDER BY s.id FOR UPDATE OF s
 """
 
-# Recomputed under the locks: the exact change, with nothing able to move in between.
+# The exact change under the locks: the replay is read after them, so nothing is missed.
 _FINAL = f"""
 CREATE TEMP TABLE feed_final AS
 WITH replay AS ({_REPLAY})
-SELECT s.id AS level_id, d.counted,
-       GREATEST(0, d.counted + COALESCE(rp.delta, 0)) - s.on_hand AS delta,
-       d.counted + COALESCE(rp.delta, 0) < 0 AS is_clamped
-FROM feed_diff d
-JOIN inventory_stocklevel s ON s.id = d.level_id
-LEFT JOIN replay rp ON rp.stock_level_id = s.id
-WHERE GREATEST(0, d.counted + COALESCE(rp.delta, 0)) <> s.on_hand
+SELECT k.id AS level_id, k.counted, n.on_hand - k.on_hand AS delta, n.on_hand,
+       k.counted + COALESCE(rp.delta, 0) < 0 AS is_clamped,
+       n.on_hand < k.reserved + k.damaged + k.quality_control AS is_short
+FROM feed_locked k
+LEFT JOIN replay rp ON rp.stock_level_id = k.id
+CROSS JOIN LATERAL (SELECT GREATEST(0, k.counted + COALESCE(rp.delta, 0)) AS on_hand) n
+WHERE n.on_hand <> k.on_hand
 """
 
-_SHORT = """
-SELECT s.id, s.on_hand + f.delta FROM feed_final f JOIN inventory_stocklevel s ON s.id = f.level_id
-WHERE s.on_hand + f.delta < s.reserved + s.damaged + s.quality_control ORDER BY s.id
+_SUMMARY = """
+SELECT count(*), count(*) FILTER (WHERE is_clamped),
+    coalesce(array_agg(level_id ORDER BY level_id) FILTER (WHERE is_short), '{}'),
+    coalesce(array_agg(on_hand ORDER BY level_id) FILTER (WHERE is_short), '{}')
+FROM feed_final
 """
 
 _WRITE = f"""
@@ -367,10 +374,16 @@ def _apply_rows(job: FeedJob, source: FeedSource) -> tuple[int, int]:
         "low": settings.STOCK_LOW_THRESHOLD,
     }
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS feed_diff; DROP TABLE IF EXISTS feed_final")
+        cursor.execute("DROP TABLE IF EXISTS feed_diff")
         cursor.execute(_CANDIDATES, params)
-        cursor.execute(_CREATE_LEVELS)
-        cursor.execute(_CREATED_IDS)
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE level_id IS NULL) FROM feed_diff")
+        candidates, new_levels = cursor.fetchone()
+        if not candidates:  # a replay: nothing to lock or write
+            cursor.execute("DROP TABLE feed_diff")
+            return 0, 0
+        if new_levels:
+            cursor.execute(_CREATE_LEVELS)
+            cursor.execute(_CREATED_IDS)
         cursor.execute("ANALYZE feed_diff")
     origin = Origin(
         source=source_tag(source),
@@ -381,20 +394,19 @@ def _apply_rows(job: FeedJob, source: FeedSource) -> tuple[int, int]:
     )
 
     def attempt(short_levels: set[int]) -> tuple[int, int]:
-        # Locks, then the exact change under them; a savepoint of ``feed_loss_retry``.
+        # A savepoint of ``feed_loss_retry``: locks, the exact change under them, shortages.
         with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS feed_locked; DROP TABLE IF EXISTS feed_final")
             cursor.execute(_LOCK)
             cursor.execute(_FINAL, params)
-            cursor.execute("SELECT count(*), count(*) FILTER (WHERE is_clamped) FROM feed_final")
-            changed, clamped = cursor.fetchone()
-            cursor.execute(_SHORT)
-            shortages = cursor.fetchall()
-        short_levels.update(level_id for level_id, _ in shortages)
-        for level_id, new_on_hand in shortages:
+            cursor.execute(_SUMMARY)
+            changed, clamped, short_ids, short_on_hands = cursor.fetchone()
+        short_levels.update(short_ids)
+        for level_id, new_on_hand in zip(short_ids, short_on_hands, strict=True):
             stock_short_for(StockLevel.objects.get(id=level_id), new_on_hand, origin)
         with connection.cursor() as cursor:
             cursor.execute(_WRITE, params)
-            cursor.execute("DROP TABLE feed_final")
+            cursor.execute("DROP TABLE feed_locked; DROP TABLE feed_final")
         return int(changed), int(clamped)
 
     result = feed_loss_retry(attempt)

@@ -326,3 +326,62 @@ def test_a_source_with_declared_locations_cannot_report_others(world) -> None:  
     assert _codes(job) == [(3, "location_not_served")]
     assert level(a, warehouse).on_hand == 1
     assert not a.stock_levels.filter(location=other).exists()
+
+
+def test_padded_values_and_signed_quantities_are_accepted_and_bad_quantities_named(world) -> None:  # type: ignore[no-untyped-def]
+    _, warehouse, other, (a, b, c), _ = world
+    text = (
+        "sku,location,on_hand\n"
+        '" A-0 "," wh-1 "," +4 "\n'  # line 2: padded everywhere, signed: 4
+        "A-1,wh-1, 7\n"  # line 3: 7
+        "A-2,wh-1,1234567890\n"  # line 4: too large
+        "A-2,wh-2,\n"  # line 5: empty quantity
+        "A-2,wh-2,\u0663\n"  # line 6: a digit, but not an ASCII one
+        "A-2,wh-2,1.5\n"  # line 7: not whole
+        " ,wh-1,3\n"  # line 8: no SKU
+        "A-1, ,3\n"  # line 9: no location
+        "A-2,wh-2,000000002\n"  # line 10: 2
+    )
+    job = run_csv(text, as_of=ago(5), mode="apply_valid")
+    assert (job.status, job.error_count, job.changed_rows) == ("succeeded", 6, 3)
+    assert _codes(job) == [
+        (4, "quantity_too_large"),
+        (5, "missing_quantity"),
+        (6, "invalid_quantity"),
+        (7, "invalid_quantity"),
+        (8, "missing_sku"),
+        (9, "missing_location"),
+    ]
+    assert job.errors[2]["row"] == 5
+    assert job.errors[2]["on_hand"] == "\u0663"
+    assert (level(a, warehouse).on_hand, level(b, warehouse).on_hand) == (4, 7)
+    assert level(c, other).on_hand == 2
+    assert_ledger_consistent()
+
+
+def test_json_row_errors_are_numbered_by_position_without_lines(world) -> None:  # type: ignore[no-untyped-def]
+    _, warehouse, _, (a, _, _), _ = world
+    body = {
+        "as_of": ago(5).isoformat(),
+        "rows": [
+            {"sku": "A-0", "location": "wh-1", "on_hand": 3},
+            "not an object",
+            {"sku": "A-0", "location": "wh-1", "on_hand": 5},
+            {"sku": "A-0", "location": "wh-1", "on_hand": True},
+        ],
+    }
+    job = feed_snapshot_submit(
+        source_code="wms1",
+        chunks=[json.dumps(body).encode()],
+        file_format="json",
+        mode="apply_valid",
+    )
+    job = feed_snapshot_apply(job_id=job.id)
+    assert [(e["row"], e["code"]) for e in job.errors] == [
+        (2, "malformed_row"),
+        (3, "duplicate_row"),
+        (4, "invalid_quantity"),
+    ]
+    assert all("line" not in error for error in job.errors)
+    assert level(a, warehouse).on_hand == 3
+    assert_ledger_consistent()
