@@ -568,4 +568,4 @@ class PackedItem(models.Model):
         return f"{self.quantity} x line {self.fulfillment_order_line_id} in {self.parcel_id}"
 
 
-from fulfillment.models_shipping import *  # noqa: E402, F401, F403
+from fulfillment.models_shipping import *  # noqa: E402, F403
