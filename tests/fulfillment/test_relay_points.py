@@ -132,17 +132,14 @@ def test_channel_api_answers_nearest_points() -> None:
     _points()
     key = channel_api_key(SalesChannelFactory(code="web"))
     client = APIClient()
-    response = client.get(
-        "/api/v1/relay-points/nearest",
-        {
-            "lat": CENTRE[0],
-            "lon": CENTRE[1],
-            "radius_km": 2,
-            "carrier": "relais-test",
-            "weight_grams": 500,
-        },
-        HTTP_X_API_KEY=key,
-    )
+    query: dict[str, str | float] = {
+        "lat": CENTRE[0],
+        "lon": CENTRE[1],
+        "radius_km": 2,
+        "carrier": "relais-test",
+        "weight_grams": 500,
+    }
+    response = client.get("/api/v1/relay-points/nearest", query, HTTP_X_API_KEY=key)
     assert response.status_code == 200, response.content
     results = response.json()["results"]
     assert [(r["point_id"], r["distance_km"], r["is_locker"]) for r in results] == [
