@@ -40,6 +40,8 @@ class LoadSpec:
     # When given, each connection cycles through these paths (from its own offset) instead of
     # requesting ``path`` every time.
     paths: tuple[str, ...] = ()
+    # When given, each request is a POST of one of these JSON bodies (cycled like ``paths``).
+    bodies: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         if self.host not in LOOPBACK_HOSTS:
@@ -69,7 +71,8 @@ class LoadResult:
 
 
 def _connection_loop(spec: LoadSpec, deadline: float, out: list[float], errors: list[int]) -> None:
-    """Send GETs on one connection until ``deadline`` or the request bound; record latencies."""
+    """Send GETs (POSTs with ``bodies``) on one connection until ``deadline`` or the request
+    bound; record latencies."""
     connection = http.client.HTTPConnection(spec.host, spec.port, timeout=CONNECT_TIMEOUT_SECONDS)
     headers = dict(spec.headers)
     paths = spec.paths or (spec.path,)
@@ -81,7 +84,12 @@ def _connection_loop(spec: LoadSpec, deadline: float, out: list[float], errors: 
             path = paths[(offset + count) % len(paths)]
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers=headers)
+                if spec.bodies:
+                    body = spec.bodies[(offset + count) % len(spec.bodies)]
+                    post_headers = {**headers, "Content-Type": "application/json"}
+                    connection.request("POST", path, body=body, headers=post_headers)
+                else:
+                    connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):

@@ -33,6 +33,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "bench.b6_routing",
     "bench.b7_pipeline",
     "bench.b8_picking",
+    "bench.b9_promise",
 )
 
 Detail = float | int | str

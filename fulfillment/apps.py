@@ -17,3 +17,9 @@ class FulfillmentConfig(AppConfig):
 
         order_placed_hook_register(order_placed_route)
         order_lines_cancelled_hook_register(fulfillment_orders_order_lines_cancelled)
+
+        # The delivery promise stored at capture (orders.hooks.order_promise).
+        from fulfillment.selectors_promise import order_promise
+        from orders.hooks import order_promise_provider_register
+
+        order_promise_provider_register(order_promise)

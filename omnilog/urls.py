@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("orders.api.urls")),
     path("", include("fulfillment.api.picking_urls")),
     path("", include("fulfillment.api.shipping_urls")),
+    path("", include("fulfillment.api.promise_urls")),
 ]
 
 urlpatterns = [

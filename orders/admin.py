@@ -29,6 +29,7 @@ from inventory.models import Location, Reservation
 from omnilog.core.errors import ApplicationError
 from orders.models import DeliveryMode, Order, OrderEvent, OrderLine
 from orders.services.customers import customer_merge
+from orders.services.late import order_late_q
 from orders.services.lifecycle import (
     LineQuantityChange,
     OrderEdit,
@@ -49,7 +50,7 @@ SETTLED = (
 
 
 class LateFilter(admin.SimpleListFilter):
-    """Promised before today and not yet delivered, collected, cancelled or completed."""
+    """Past its promise and not yet delivered, collected, cancelled or completed."""
 
     title = "late"
     parameter_name = "late"
@@ -58,13 +59,12 @@ class LateFilter(admin.SimpleListFilter):
         return [("yes", "Late"), ("no", "On time")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        late = {"promised_date__lt": timezone.localdate()}
+        # The promise watch's definition (orders.services.late), to the minute.
+        late = queryset.filter(order_late_q(timezone.now())).exclude(status__in=SETTLED)
         if self.value() == "yes":
-            return queryset.filter(**late).exclude(status__in=SETTLED)
+            return late
         if self.value() == "no":
-            return queryset.exclude(promised_date__lt=timezone.localdate()) | queryset.filter(
-                status__in=SETTLED
-            )
+            return queryset.exclude(pk__in=late.values("pk"))
         return queryset
 
 

@@ -14,7 +14,11 @@ runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +89,38 @@ def order_lines_cancelled_hooks(
     a cancelled line must never stay in an open fulfillment order."""
     for hook in tuple(_order_lines_cancelled):
         hook(order_id, order_line_ids, reason, actor)
+
+
+# The delivery promise of an order being placed: computed by a higher layer (fulfillment's
+# promise core) and stored by capture in the capture transaction. One provider at most.
+OrderPromiseProvider = Callable[[Any, Sequence[Any]], datetime | None]
+
+_order_promise_providers: list[OrderPromiseProvider] = []
+
+
+def order_promise_provider_register(provider: OrderPromiseProvider) -> None:
+    """Make ``provider(order, lines)`` compute the promised moment of every placed order
+    (replacing any earlier provider)."""
+    _order_promise_providers[:] = [provider]
+
+
+def order_promise_provider_unregister(provider: OrderPromiseProvider) -> None:
+    if provider in _order_promise_providers:
+        _order_promise_providers.remove(provider)
+
+
+def order_promise(order: Any, lines: Sequence[Any]) -> datetime | None:
+    """The promised moment of ``order`` (delivered home, or ready for collection), or None
+    when no provider is registered, none is available, or the provider failed (logged: a
+    promise must never stop an order). Precondition: inside the capture transaction, before
+    the order's stock is reserved; the provider only reads. A database error propagates (the
+    transaction is unusable after it)."""
+    if not _order_promise_providers:
+        return None
+    try:
+        return _order_promise_providers[0](order, lines)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("order promise provider failed for order %s", order.pk)
+        return None

@@ -94,6 +94,11 @@ class Order(TimeStampedModel):
     purchase_order_number = models.CharField(max_length=64, blank=True, default="")
     is_partial_delivery_allowed = models.BooleanField(default=True)
     promised_date = models.DateField(null=True, blank=True)
+    # The promise at capture (fulfillment's promise core, through orders.hooks): delivered home
+    # by, or ready for collection by. ``promised_date`` is its local date.
+    promised_at = models.DateTimeField(null=True, blank=True)
+    # Set once ``order.late`` was emitted (orders.services.late): the watch emits once per order.
+    late_notified_at = models.DateTimeField(null=True, blank=True)
     tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token)
     # Bumped by every change that routing must see; a routing task carries the version it was
     # queued for and does nothing when the order has moved on (idempotent redelivery).
@@ -119,6 +124,11 @@ class Order(TimeStampedModel):
             models.Index(fields=["channel", "status", "-placed_at"]),
             models.Index(fields=["customer", "-placed_at"]),
             models.Index(fields=["pickup_location", "status"]),
+            models.Index(
+                fields=["promised_date"],
+                condition=Q(late_notified_at__isnull=True, promised_date__isnull=False),
+                name="order_promise_watch_idx",
+            ),
         ]
 
     def __str__(self) -> str:

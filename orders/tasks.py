@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from orders.services.idempotency import idempotency_records_purge
+from orders.services.late import orders_late_notify
 from orders.services.lifecycle import orders_expire_unpaid
 
 
@@ -18,3 +19,9 @@ def idempotency_records_purge_task() -> int:
 def orders_expire_unpaid_task() -> int:
     """Beat (every minute): cancel orders whose holds expired while the payment was pending."""
     return orders_expire_unpaid()
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=240)
+def orders_late_watch_task() -> int:
+    """Beat (every 5 minutes): emit ``order.late`` once per order past its promise."""
+    return orders_late_notify()

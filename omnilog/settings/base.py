@@ -251,7 +251,39 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    # Delivery promise watch (orders.services.late): order.late once per order past its promise.
+    "orders-late-watch": {
+        "task": "orders.tasks.orders_late_watch_task",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
 }
+
+# Delivery promise (fulfillment.selectors_promise.carrier_schedule): carrier pickup cut-offs
+# (local time at the preparing location; parcel ready strictly before; a weekday absent has no
+# pickup), delivery days, end of delivery / drop-off time, holidays; ``modes`` overrides them
+# per delivery mode and names the carrier service. Transit days come from the carrier's quote
+# (rate table: by service and zone) unless a mode sets ``transit_days``.
+PROMISE_CARRIER_SCHEDULE: dict[str, object] = {
+    "cutoffs": {"mon": "17:00", "tue": "17:00", "wed": "17:00", "thu": "17:00", "fri": "17:00",
+                "sat": "12:00"},
+    "delivery_days": ["mon", "tue", "wed", "thu", "fri", "sat"],
+    "delivers_by": "18:00",
+    "holidays": [],
+    "modes": {
+        "home_standard": {"service": "standard"},
+        "home_express": {"service": "express"},
+        "same_day": {"service": "same_day", "delivers_by": "21:00", "max_distance_km": 30,
+                     "cutoffs": {"mon": "14:00", "tue": "14:00", "wed": "14:00", "thu": "14:00",
+                                 "fri": "14:00", "sat": "11:00"}},
+        "relay_point": {"service": "relay", "delivers_by": "12:00"},
+        "ship_to_store": {"service": "standard", "delivers_by": "10:00"},
+    },
+}  # fmt: skip
+PROMISE_STORE_RECEIVE_MINUTES = 15  # booking a ship-to-store parcel in before it is collectable
+PROMISE_CLICK_AND_COLLECT_PRICE = "0.00"
+PROMISE_MIN_PARCEL_MM = (200, 150, 50)  # smallest box a cart is quoted in
+PROMISE_MAX_SOURCES = 8  # locations timed per promise besides the pickup store, nearest first
 
 # Order capture (orders.services.capture, orders.services.idempotency, orders.api).
 ORDER_MAX_LINES = int(os.environ.get("ORDER_MAX_LINES", "200"))

@@ -4,8 +4,10 @@
 In one transaction: resolve the customer, price the cart with the channel's engine, check
 agreed prices, write the order and its lines, reserve stock (click-and-collect lines at their
 store, the others in the channel pool), write the first timeline event and the
-``order.placed`` outbox event. After commit, ``orders.hooks.order_placed_hooks`` runs (where
-routing will be queued). Any error raises before commit: nothing is written.
+``order.placed`` outbox event; the order stores its promise (``promised_at``,
+``promised_date``) from the provider registered in ``orders.hooks`` (fulfillment's promise
+core). After commit, ``orders.hooks.order_placed_hooks`` runs (where routing will be queued).
+Any error raises before commit: nothing is written.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from inventory.models import Location, Product, Reservation
 from inventory.services import ReserveLine, stock_reserve
 from omnilog.core.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from omnilog.core.outbox import outbox_emit
-from orders.hooks import order_placed_hooks
+from orders.hooks import order_placed_hooks, order_promise
 from orders.models import STORE_DELIVERY_MODES, DeliveryMode, Order, OrderEvent, OrderLine
 from orders.models import PaymentStatus as Payment
 from orders.services.inputs import DeliveryInput, OrderInput
@@ -151,7 +153,17 @@ def _products_by_sku(data: OrderInput, errors: list[FieldError]) -> dict[str, Pr
     products = {
         product.sku: product
         for product in Product.objects.filter(sku__in=skus).only(
-            "id", "sku", "name", "category", "tax_class", "is_active"
+            "id",
+            "sku",
+            "name",
+            "category",
+            "tax_class",
+            "is_active",
+            # The promise provider quotes the parcel from these (orders.hooks.order_promise).
+            "weight_grams",
+            "length_mm",
+            "width_mm",
+            "height_mm",
         )
     }
     for index, line in enumerate(data.lines):
@@ -306,7 +318,7 @@ def _write(
     address = main.source.address or next(
         (d.source.address for d in deliveries.values() if d.source.address), None
     )
-    order = Order.objects.create(
+    order = Order(
         number=order_number_next(),
         channel=channel,
         external_id=data.external_id,
@@ -356,6 +368,12 @@ def _write(
                 delivery_group=line.delivery_group,
             )
         )
+    # The promise reads the stock before this order's reservation takes it.
+    promised_at = order_promise(order, lines)
+    if promised_at is not None:
+        order.promised_at = promised_at
+        order.promised_date = promised_at.date()  # local to the place of delivery or pickup
+    order.save(force_insert=True)
     OrderLine.objects.bulk_create(lines)
     _reserve(channel, data, order, lines, actor, source, now)
     OrderEvent.objects.create(

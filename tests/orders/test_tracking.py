@@ -121,7 +121,8 @@ def test_tracking_api_shows_timeline_lines_and_what_exists(two_channels, setting
         "status": "placed",
         "delivery_mode": "click_and_collect",
         "pickup_store": "Paris Opéra",
-        "promised_date": None,
+        # Stored at capture by the promise provider (fulfillment.selectors_promise).
+        "promised_date": order.promised_date.isoformat() if order.promised_date else None,
     }
     assert [(e["kind"], e["status"], e["message"]) for e in body["timeline"]] == [
         ("placed", "placed", "Placed on App.")
@@ -146,7 +147,8 @@ def test_the_public_tracking_page(two_channels) -> None:  # type: ignore[no-unty
     assert "<strong>Placed</strong>" in html
     assert "Mug <small>(WEB-MUG)</small>" in html
     assert "Placed: Placed on Web." in html
-    assert "to be confirmed" in html
+    assert order.promised_date is not None  # the promise stored at capture
+    assert f"<dt>Promised date</dt><dd>{order.promised_date.day} " in html
     assert "https://" not in html  # no CDN
 
 
