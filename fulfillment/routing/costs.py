@@ -79,10 +79,11 @@ class RateTable:
     def steps_for(self, distance_km: float) -> Steps:
         """The weight steps of the cheapest rates serving ``distance_km`` (beyond the last
         band: the last band's rates); empty when the service has no rate."""
-        if not self._bands:
+        bands = self._bands
+        if not bands:
             return ()
-        index = bisect_left(self._bands, distance_km)
-        return self._steps[min(index, len(self._bands) - 1)]
+        index = bisect_left(bands, distance_km)
+        return self._steps[min(index, len(bands) - 1)]
 
     def transit_hours(self, steps: Steps) -> int:
         return steps[0][2] if steps else self._default_transit
@@ -181,6 +182,76 @@ def usable_stock(candidate: Candidate, product_id: int, *, respect_safety_stock:
     return max(0, atp, candidate.stock_with_safety.get(product_id, 0))
 
 
+class SiteBuilder:
+    """``build_site`` for many candidates of one problem: everything that does not depend on
+    the candidate (rates, weights, products, promise) is looked up once."""
+
+    def __init__(
+        self,
+        *,
+        products: Sequence[int],
+        table: RateTable,
+        weights: CostWeights,
+        respect_safety_stock: bool,
+        promise_by: datetime | None,
+        now: datetime,
+    ) -> None:
+        self.products = tuple(products)
+        self.table = table
+        self.weights = weights
+        self.respect_safety_stock = respect_safety_stock
+        self.promise_by = promise_by
+        self.now = now
+        self._transit: dict[Steps, int] = {}
+
+    def build(
+        self, candidate: Candidate, distance_km: float | None, *, is_pickup_store: bool = False
+    ) -> Site:
+        """Exactly ``build_site(candidate, ...)`` with this builder's arguments."""
+        distance = 0.0 if is_pickup_store or distance_km is None else distance_km
+        table = self.table
+        if is_pickup_store:
+            steps: Steps = ()
+            transit = 0
+        else:
+            steps = table.steps_for(distance)
+            transit = self._transit.get(steps, -1)
+            if transit < 0:
+                transit = self._transit[steps] = table.transit_hours(steps)
+        ready_at = candidate.ready_at or self.now
+        daily = candidate.daily_capacity
+        if daily > 0:
+            used_share = min(1.0, max(0.0, 1.0 - candidate.capacity_left / daily))
+        else:
+            used_share = 1.0 if candidate.capacity_left <= 0 else 0.0
+        promise_by = self.promise_by
+        late = promise_by is not None and ready_at + timedelta(hours=transit) > promise_by
+        weights = self.weights
+        components = {
+            "distance": weights.distance_per_km * distance,
+            "capacity_pressure": weights.capacity_pressure * used_share,
+            "promise_risk": weights.promise_risk if late else 0.0,
+        }
+        if self.respect_safety_stock:
+            atp = candidate.stock
+            stock = [max(0, atp.get(product, 0)) for product in self.products]
+        else:
+            stock = [
+                usable_stock(candidate, product, respect_safety_stock=False)
+                for product in self.products
+            ]
+        return Site(
+            candidate=candidate,
+            distance_km=distance_km,
+            fixed_components=components,
+            steps=steps,
+            stock=stock,
+            weights=weights,
+            transit_hours=transit,
+            ready_at=ready_at,
+        )
+
+
 def build_site(
     candidate: Candidate,
     *,
@@ -195,38 +266,15 @@ def build_site(
 ) -> Site:
     """The cost profile of one eligible candidate. The pickup store of a click-and-collect
     order ships nothing: its units are already where the customer collects them."""
-    distance = 0.0 if is_pickup_store or distance_km is None else distance_km
-    steps: Steps = () if is_pickup_store else table.steps_for(distance)
-    transit = 0 if is_pickup_store else table.transit_hours(steps)
-    ready_at = candidate.ready_at or now
-    daily = candidate.daily_capacity
-    if daily > 0:
-        used_share = min(1.0, max(0.0, 1.0 - candidate.capacity_left / daily))
-    else:
-        used_share = 1.0 if candidate.capacity_left <= 0 else 0.0
-    late = promise_by is not None and ready_at + timedelta(hours=transit) > promise_by
-    components = {
-        "distance": weights.distance_per_km * distance,
-        "capacity_pressure": weights.capacity_pressure * used_share,
-        "promise_risk": weights.promise_risk if late else 0.0,
-    }
-    if respect_safety_stock:
-        atp = candidate.stock
-        stock = [max(0, atp.get(product, 0)) for product in products]
-    else:
-        stock = [
-            usable_stock(candidate, product, respect_safety_stock=False) for product in products
-        ]
-    return Site(
-        candidate=candidate,
-        distance_km=distance_km,
-        fixed_components=components,
-        steps=steps,
-        stock=stock,
+    builder = SiteBuilder(
+        products=products,
+        table=table,
         weights=weights,
-        transit_hours=transit,
-        ready_at=ready_at,
+        respect_safety_stock=respect_safety_stock,
+        promise_by=promise_by,
+        now=now,
     )
+    return builder.build(candidate, distance_km, is_pickup_store=is_pickup_store)
 
 
 @dataclass(frozen=True)

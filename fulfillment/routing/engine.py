@@ -20,7 +20,7 @@ from fulfillment.routing.costs import (
     SERVICE_BY_MODE,
     Problem,
     RateTable,
-    build_site,
+    SiteBuilder,
     usable_stock,
 )
 from fulfillment.routing.explain import Attempt, build_decision, shortfalls_of
@@ -128,18 +128,17 @@ def build_problem(
         policy.rates, service=SERVICE_BY_MODE[demand.delivery_mode], weight=weights.shipping
     )
     products = sorted({line.product_id for line in demand.lines})
+    builder = SiteBuilder(
+        products=products,
+        table=table,
+        weights=weights,
+        respect_safety_stock=rule.respect_safety_stock,
+        promise_by=demand.promise_by,
+        now=now,
+    )
+    build = builder.build
     sites = [
-        build_site(
-            screened.candidate,
-            distance_km=screened.distance_km,
-            products=products,
-            table=table,
-            weights=weights,
-            respect_safety_stock=rule.respect_safety_stock,
-            promise_by=demand.promise_by,
-            now=now,
-            is_pickup_store=screened.is_pickup_store,
-        )
+        build(screened.candidate, screened.distance_km, is_pickup_store=screened.is_pickup_store)
         for screened in eligible
     ]
     units = sum(line.quantity for line in demand.lines)

@@ -120,26 +120,34 @@ def _verdicts(
     cost; an eligible site not chosen shows its standalone fixed costs and its lightest parcel
     (what shipping anything from it would at least cost)."""
     site_of = {id(screened): index for index, screened in enumerate(attempt.eligible)}
+    sites = attempt.problem.sites
     verdicts: list[CandidateVerdict] = []
+    append = verdicts.append
     for screened in attempt.screened:
         index = site_of.get(id(screened))
-        components: Mapping[str, float] = {}
-        if index is not None:
-            if index in used:
-                components = {name: round(v, 6) for name, v in per_site[index].items()}
-            else:
-                site = attempt.problem.sites[index]
-                components = {"shipping": site.ship_empty, **site.fixed_components}
+        components: Mapping[str, float]
+        is_chosen = False
+        if index is None:
+            components = {}
+        elif index in used:
+            is_chosen = True
+            components = {name: round(v, 6) for name, v in per_site[index].items()}
+        else:
+            site = sites[index]
+            components = {"shipping": site.ship_empty, **site.fixed_components}
         distance = screened.distance_km
-        verdicts.append(
+        candidate = screened.candidate
+        # Positional, in field order (location_id, code, failed_filters, cost_components,
+        # is_chosen, passed_filters, distance_km): one verdict per candidate, thousands.
+        append(
             CandidateVerdict(
-                location_id=screened.candidate.location_id,
-                code=screened.candidate.code,
-                failed_filters=screened.failed,
-                cost_components=components,
-                is_chosen=index is not None and index in used,
-                passed_filters=screened.passed,
-                distance_km=None if distance is None else round(distance, 3),
+                candidate.location_id,
+                candidate.code,
+                screened.failed,
+                components,
+                is_chosen,
+                screened.passed,
+                None if distance is None else round(distance, 3),
             )
         )
     return tuple(verdicts)

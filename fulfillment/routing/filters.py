@@ -93,6 +93,12 @@ class Screener:
         self.capacity = rule.require_capacity or self.is_same_day
         self.now = now
         self._applicable: dict[tuple[LocationKind, bool], tuple[str, ...]] = {}
+        self._passed: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+        # When the stock filter fails, every product is missing: its reason is the same text
+        # for every candidate, worked out once.
+        plural = "s" if len(self.products) > 1 else ""
+        listed = ", ".join(str(product) for product in self.products)
+        self.no_stock_reason = f"no stock of product{plural} {listed}"
 
     def applicable(self, kind: LocationKind, *, is_pickup: bool) -> tuple[str, ...]:
         """The names of the filters a candidate of ``kind`` is checked against, in order."""
@@ -117,8 +123,54 @@ class Screener:
             names = self._applicable[key] = tuple(found)
         return names
 
+    def _has_stock(self, candidate: Candidate) -> bool:
+        """Whether ``candidate`` has usable units of at least one demanded product."""
+        if self.rule.respect_safety_stock:
+            atp = candidate.stock
+            return any(atp.get(product, 0) > 0 for product in self.products)
+        for product in self.products:
+            if usable_stock(candidate, product, respect_safety_stock=False) > 0:
+                return True
+        return False
+
+    def _passes_all(self, candidate: Candidate, distance_km: float | None) -> bool:
+        """True when ``candidate`` (not the pickup store; modes other than same-day) passes
+        every filter ``screen`` would apply; False when one fails or the case is not covered.
+        Must agree with ``screen``'s checks below."""
+        if self.is_same_day or candidate.location_id == self.pickup_location_id:
+            return False
+        kind = candidate.kind
+        if self.kinds and kind not in self.kinds:
+            return False
+        if self.groups and not candidate.groups & self.groups:
+            return False
+        maximum = self.max_distance
+        if maximum is not None and (distance_km is None or distance_km > maximum):
+            return False
+        if self.ship_from_store and kind == LocationKind.STORE and not candidate.is_ship_from_store:
+            return False
+        if self.is_parcel and not candidate.ships_parcels:
+            return False
+        ready_at = candidate.ready_at
+        if ready_at is None or (self.today_only and not _same_day(ready_at, self.now)):
+            return False
+        if self.carrier and self.carrier not in candidate.carriers:
+            return False
+        if self.capacity and candidate.capacity_left <= 0:
+            return False
+        return self._has_stock(candidate)
+
     def screen(self, candidate: Candidate, distance_km: float | None) -> Screened:
         """Apply the rule's location filters and the delivery mode's to one candidate."""
+        if self._passes_all(candidate, distance_km):
+            # The common case, without building any reason: every applicable filter passed.
+            return Screened(
+                candidate,
+                distance_km,
+                (),
+                self.applicable(candidate.kind, is_pickup=False),
+                is_pickup_store=False,
+            )
         names: list[str] = []  # of the failed filters
         reasons: list[str] = []
         is_pickup = candidate.location_id == self.pickup_location_id
@@ -176,23 +228,18 @@ class Screener:
         if self.capacity and candidate.capacity_left <= 0:
             names.append("capacity")
             reasons.append("capacity exhausted")
-        products = self.products
-        if self.rule.respect_safety_stock:
-            atp = candidate.stock
-            missing = [product for product in products if atp.get(product, 0) <= 0]
-        else:
-            missing = [
-                product
-                for product in products
-                if usable_stock(candidate, product, respect_safety_stock=False) <= 0
-            ]
-        if len(missing) == len(products):
+        if not self._has_stock(candidate):
             names.append("stock")
-            listed = ", ".join(str(product) for product in missing)
-            plural = "s" if len(missing) > 1 else ""
-            reasons.append(f"no stock of product{plural} {listed}")
+            reasons.append(self.no_stock_reason)
         applicable = self.applicable(kind, is_pickup=is_pickup)
-        passed = tuple(name for name in applicable if name not in names) if names else applicable
+        if names:
+            # Few distinct (filters, failures) pairs per rule: the passed names are cached.
+            key = (applicable, tuple(names))
+            passed = self._passed.get(key)
+            if passed is None:
+                passed = self._passed[key] = tuple(name for name in applicable if name not in names)
+        else:
+            passed = applicable
         return Screened(
             candidate,
             0.0 if is_pickup else distance_km,

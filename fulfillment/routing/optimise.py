@@ -47,7 +47,12 @@ def empty_solution(problem: Problem) -> Solution:
 
 
 def _coverage(demand: Sequence[int], stock: Sequence[int]) -> int:
-    return sum(max(0, need - units) for need, units in zip(demand, stock, strict=True))
+    """Units of ``demand`` that ``stock`` leaves short (same length, per product index)."""
+    short = 0
+    for need, units in zip(demand, stock, strict=True):
+        if need > units:
+            short += need - units
+    return short
 
 
 def solve_subset(
@@ -209,12 +214,13 @@ def greedy_local_search(problem: Problem, counter: Counter) -> Solution:
     sites = problem.sites
     best = empty_solution(problem)
     # 1. Single sites, cheapest lower bound first, until the bound cannot beat the best.
+    # Each site's shortfall alone, worked out once (sort key and bound below).
+    alone = [_coverage(demand, site.stock) for site in sites]
     singles = sorted(
-        range(len(sites)),
-        key=lambda i: (_coverage(demand, sites[i].stock), sites[i].base, sites[i].location_id),
+        range(len(sites)), key=lambda i: (alone[i], sites[i].base, sites[i].location_id)
     )
     for index in singles:
-        if (_coverage(demand, sites[index].stock), round(sites[index].base, 6)) > best[0][:2]:
+        if (alone[index], round(sites[index].base, 6)) > best[0][:2]:
             break
         found = solve_subset(problem, [index], best[0], counter)
         if found is not None:
@@ -228,7 +234,9 @@ def greedy_local_search(problem: Problem, counter: Counter) -> Solution:
             for index, site in enumerate(sites):
                 if index in chosen:
                     continue
-                gain = sum(min(n, s) for n, s in zip(need, site.stock, strict=True))
+                gain = 0
+                for n, s in zip(need, site.stock, strict=True):
+                    gain += n if n < s else s
                 if gain:
                     score = (site.base + site.labour * gain) / gain
                     entry = (score, site.base, site.location_id, index)

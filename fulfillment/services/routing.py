@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, RoutingDecision
@@ -38,11 +38,11 @@ from fulfillment.services.routing_inputs import (
     excluded_pairs,
     lines_to_route,
 )
-from fulfillment.services.rule_sets import routing_policy_get
+from fulfillment.services.rule_sets import routing_policy_live
 from fulfillment.statuses import OPEN
 from inventory.models import Reservation
 from inventory.services import ReserveLine, stock_allocate, stock_reserve
-from inventory.services.routing_support import routing_rows_lock
+from inventory.services.routing_support import reservations_bind_in_place, routing_levels_lock
 from omnilog.core.errors import Conflict, InsufficientStock
 from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
 from orders.services.cancel import order_cancel
@@ -111,7 +111,7 @@ def order_route(
         if RoutingDecision.objects.filter(order=order, order_version=order.version).exists():
             return None
         lines = order_lines_lock(order=order)
-        live_policy = policy or routing_policy_get()
+        live_policy = policy or routing_policy_live()
         lost: list[dict[str, Any]] = []
         for attempt in range(MAX_ATTEMPTS):
             to_route = lines_to_route(lines, _free_reservations(lines))
@@ -209,8 +209,10 @@ def _apply(
                 code="routing_plan_invalid",
                 details={"line_id": line_id, "needed": by_line[line_id].quantity},
             )
-    routing_rows_lock(
-        reservation_ids=[r.pk for item in to_route for r in item.reservations],
+    # The free reservations were locked (ids ascending) by ``_free_reservations``; now their
+    # stock levels and the targets', in primary-key order: the global order.
+    routing_levels_lock(
+        reservations=[r for item in to_route for r in item.reservations],
         targets=[
             (by_line[line_id].line.product_id, location_id)
             for line_id, parts in wanted.items()
@@ -226,11 +228,17 @@ def _apply(
         **decision_fields(demand=demand, candidates=candidates, decision=decision),
     )
     pieces: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # loc -> (line, res, units)
+    in_place: list[Reservation] = []
     for line_id in sorted(wanted):
         for location_id, reservation_id, units in _bind_line(
-            order=order, item=by_line[line_id], parts=sorted(wanted[line_id]), now=now
+            order=order,
+            item=by_line[line_id],
+            parts=sorted(wanted[line_id]),
+            now=now,
+            in_place=in_place,
         ):
             pieces[location_id].append((line_id, reservation_id, units))
+    reservations_bind_in_place(reservations=in_place)
     accept_by = now + accept_sla()
     fulfillment_orders = []
     for location_id in sorted(pieces):
@@ -251,12 +259,17 @@ def _apply(
             )
             for line_id, reservation_id, units in pieces[location_id]
         )
-    assigned = 0
-    for line_id, parts in wanted.items():
-        units = sum(quantity for _, quantity in parts)
-        assigned += units
-        OrderLine.objects.filter(pk=line_id).update(
-            quantity_allocated=F("quantity_allocated") + units
+    allocated = {line_id: sum(units for _, units in parts) for line_id, parts in wanted.items()}
+    assigned = sum(allocated.values())
+    if allocated:
+        # One statement for every line (their rows are locked by ``order_lines_lock``).
+        OrderLine.objects.filter(pk__in=sorted(allocated)).update(
+            quantity_allocated=F("quantity_allocated")
+            + Case(
+                *(When(pk=line_id, then=Value(units)) for line_id, units in allocated.items()),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
         )
     codes = {candidate.location_id: candidate.code for candidate in candidates}
     details = {
@@ -284,13 +297,24 @@ def _apply(
 
 
 def _bind_line(
-    *, order: Order, item: LineToRoute, parts: list[tuple[int, int]], now: datetime
+    *,
+    order: Order,
+    item: LineToRoute,
+    parts: list[tuple[int, int]],
+    now: datetime,
+    in_place: list[Reservation],
 ) -> list[tuple[int, int, int]]:
     """Bind units of one line to its assigned locations: the order's reservations already at
     the location first (no counter moves), then its reservations elsewhere (moved, ATP
-    re-checked), then fresh units reserved there. Returns (location, reservation, units)."""
+    re-checked), then fresh units reserved there. Returns (location, reservation, units).
+
+    A reservation bound whole where it sits is appended to ``in_place`` instead (the caller
+    binds them all in one statement: ``reservations_bind_in_place``, what ``stock_allocate``
+    does for that case); every other piece goes through ``stock_allocate`` / ``stock_reserve``.
+    """
     remaining = {r.pk: r.quantity for r in item.reservations}
     located = {r.pk: r.location_id for r in item.reservations}
+    by_id = {r.pk: r for r in item.reservations}
     bound: list[tuple[int, int, int]] = []
     for location_id, units in parts:
         need = units
@@ -300,12 +324,20 @@ def _bind_line(
             take = min(need, remaining[reservation_id])
             if take <= 0:
                 continue
-            target = stock_allocate(
-                reservation_id=reservation_id, location_id=location_id, quantity=take, actor=ACTOR
-            )
+            reservation = by_id[reservation_id]
+            if located[reservation_id] == location_id and take == reservation.quantity:
+                in_place.append(reservation)
+                target_id = reservation_id
+            else:
+                target_id = stock_allocate(
+                    reservation_id=reservation_id,
+                    location_id=location_id,
+                    quantity=take,
+                    actor=ACTOR,
+                ).pk
             remaining[reservation_id] -= take
             need -= take
-            bound.append((location_id, target.pk, take))
+            bound.append((location_id, target_id, take))
             if need == 0:
                 break
         if need > 0:

@@ -1,7 +1,8 @@
 """Build the routing core's inputs from the database: the demand and the candidates.
 
-Set-wise and bounded: one query for the candidate locations, one for their stock levels of the
-demanded products, one for their groups, one for today's fulfillment orders (capacity). The
+Set-wise and bounded: one query for the candidate locations (with their groups and today's
+fulfillment orders, for capacity, as subqueries), one for their stock levels of the demanded
+products. The
 units the order already holds at a location (its free reservations) count as available there,
 so that routing never competes with the order itself.
 """
@@ -13,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, LocationGroup
 from fulfillment.routing.types import (
@@ -138,14 +141,30 @@ def candidates_build(
     where = Q(channels=order.channel_id, is_active=True)
     if order.pickup_location_id is not None:
         where |= Q(pk=order.pickup_location_id)
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    taken_today = (
+        FulfillmentOrder.objects.filter(location_id=OuterRef("pk"), created_at__gte=start_of_day)
+        .exclude(status=FulfillmentOrder.Status.CANCELLED)
+        .order_by()
+        .values("location_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    group_names = ArraySubquery(
+        LocationGroup.locations.through.objects.filter(location_id=OuterRef("pk")).values(
+            "locationgroup__name"
+        )
+    )
+    stocked = StockLevel.objects.filter(location_id=OuterRef("pk"), product_id__in=product_ids)
+    # One row per location: the dict drops the duplicates the channel join may yield.
     locations = {
         location.pk: location
         for location in Location.objects.filter(where)
-        .filter(
-            Q(stock_levels__product_id__in=product_ids)
-            | Q(pk__in={location_id for location_id, _ in held})
+        .filter(Exists(stocked) | Q(pk__in={location_id for location_id, _ in held}))
+        .annotate(
+            taken_today=Coalesce(Subquery(taken_today), Value(0), output_field=IntegerField()),
+            group_names=group_names,
         )
-        .distinct()
     }
     if not locations:
         return ()
@@ -166,21 +185,6 @@ def candidates_build(
             max(0, unreserved - level.safety_stock),
             max(0, unreserved),
         )
-    groups: dict[int, set[str]] = defaultdict(set)
-    for location_id, name in LocationGroup.locations.through.objects.filter(
-        location_id__in=list(locations)
-    ).values_list("location_id", "locationgroup__name"):
-        groups[location_id].add(name)
-    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    taken_today = dict(
-        FulfillmentOrder.objects.filter(
-            location_id__in=list(locations), created_at__gte=start_of_day
-        )
-        .exclude(status=FulfillmentOrder.Status.CANCELLED)
-        .values("location_id")
-        .annotate(count=Count("id"))
-        .values_list("location_id", "count")
-    )
     candidates = []
     for location_id in sorted(locations):
         location = locations[location_id]
@@ -211,10 +215,10 @@ def candidates_build(
                 ships_parcels=location.ships_parcels,
                 is_ship_from_store=location.is_ship_from_store,
                 is_click_and_collect=location.is_click_and_collect,
-                groups=frozenset(groups.get(location_id, ())),
+                groups=frozenset(location.group_names or ()),
                 carriers=frozenset(),
                 ready_at=now + timedelta(minutes=location.pick_minutes + location.pack_minutes),
-                capacity_left=max(0, capacity - taken_today.get(location_id, 0)),
+                capacity_left=max(0, capacity - location.taken_today),
                 daily_capacity=capacity,
                 pick_cost_per_unit=PICK_COST_PER_UNIT.get(location.kind, 1.0),
                 last_unit_threshold=order.channel.last_unit_threshold,

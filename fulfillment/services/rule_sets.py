@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 from dataclasses import fields as dataclass_fields
 from typing import Any
@@ -99,6 +100,39 @@ def routing_policy_get(*, rule_set_ids: Collection[int] | None = None) -> Policy
         rule_sets=tuple(rule_set_to_core(rule_set) for rule_set in queryset),
         rates=SHIPPING_RATES,
     )
+
+
+# The live policy of this process, with the key it was built for (see routing_policy_live).
+_live_cache: dict[str, tuple[tuple[tuple[int, int, str], ...], Policy]] = {}
+_live_cache_lock = threading.Lock()
+
+
+def routing_policy_live() -> Policy:
+    """``routing_policy_get()``, cached per process: one small query per call instead of three.
+
+    The key is the live sets' (id, version, updated_at) in priority order: every change to a
+    set or its rules bumps its version (``routing_rule_set_version_bump``, the admin), and
+    saving the set's row moves ``updated_at``; activating, deactivating, publishing a draft,
+    adding or deleting a set changes the list. A change that bypasses both (a rule edited in
+    the shell without a bump) is not seen until the process restarts or the set is saved.
+    """
+    key = tuple(
+        (pk, version, updated_at.isoformat())
+        for pk, version, updated_at in RoutingRuleSet.objects.filter(is_active=True, is_draft=False)
+        .order_by("priority", "name")
+        .values_list("pk", "version", "updated_at")
+    )
+    cached = _live_cache.get("live")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    policy = routing_policy_get()
+    built = tuple(rule_set.version for rule_set in policy.rule_sets)
+    if built == tuple(version for _pk, version, _updated in key):
+        # Store only a policy consistent with its key (a bump between the two reads is seen
+        # by the next call).
+        with _live_cache_lock:
+            _live_cache["live"] = (key, policy)
+    return policy
 
 
 def routing_rule_set_version_bump(*, rule_set_id: int) -> int:

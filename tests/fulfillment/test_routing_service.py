@@ -200,3 +200,45 @@ def test_click_and_collect_is_served_by_its_store_without_moving_stock() -> None
     assert before == active_reservations(order) == [("SHIRT", "st-opera", 1, "location")]
     assert StockMovement.objects.count() == movements
     assert decisions(order) == [("placed", "routed", "pickup store")]
+
+
+def test_routing_a_placed_order_takes_a_bounded_number_of_statements() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    net = network()
+    warm = place(net["web"], {"SHIRT": 1})
+    _route(warm)  # the live policy is now cached in this process
+    order = place(net["web"], {"SHIRT": 2, "MUG": 1})
+
+    with CaptureQueriesContext(connection) as captured:
+        decision = order_route(order_id=order.pk, expected_version=1, trigger="placed")
+
+    assert decision is not None
+    # Begin (a savepoint here), order, decision check, lines, policy key, free reservations,
+    # exclusions, locations, stock levels; savepoint, level locks, decision, one bind-in-place
+    # update, fulfillment order and its lines, one line update; the order's transition
+    # (savepoint, lock, update, event, outbox, release); release; commit. It was 38: the
+    # policy's three queries, four candidate queries, three lock queries, four statements per
+    # reservation bound in place and one per line update.
+    assert len(captured.captured_queries) == 24
+    assert active_reservations(order) == [
+        ("SHIRT", "wh-1", 2, "location"),
+        ("MUG", "wh-1", 1, "location"),
+    ]
+
+
+def test_the_cached_live_policy_follows_a_version_bump() -> None:
+    from fulfillment.models import RoutingRuleSet
+    from fulfillment.services.rule_sets import routing_policy_live, routing_rule_set_version_bump
+
+    network()
+    first = routing_policy_live()
+    assert routing_policy_live() is first
+    rule_set = RoutingRuleSet.objects.get(name="default")
+
+    routing_rule_set_version_bump(rule_set_id=rule_set.pk)
+
+    bumped = routing_policy_live()
+    assert bumped is not first
+    assert {s.name: s.version for s in bumped.rule_sets}["default"] == 2
