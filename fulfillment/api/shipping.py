@@ -103,7 +103,7 @@ class RelayPointSerializer(serializers.Serializer[RelayPoint]):
 class RelayPointsNearestApi(ChannelApi):
     """``GET /relay-points/nearest?lat=&lon=&radius_km=&carrier=&weight_grams=&dims=``."""
 
-    class InputSerializer(serializers.Serializer[dict[str, Any]]):
+    class RelayPointsNearestInputSerializer(serializers.Serializer[dict[str, Any]]):
         lat = serializers.FloatField()
         lon = serializers.FloatField()
         radius_km = serializers.FloatField(required=False, default=10.0)
@@ -117,11 +117,11 @@ class RelayPointsNearestApi(ChannelApi):
     @extend_schema(
         operation_id="relay_points_nearest",
         tags=["relay points"],
-        parameters=[InputSerializer],
+        parameters=[RelayPointsNearestInputSerializer],
         responses={200: RelayPointSerializer(many=True), 401: PROBLEM, 422: PROBLEM},
     )
     def get(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.query_params)
+        serializer = self.RelayPointsNearestInputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         dims = [int(side) for side in data["dims"].split("x")] if data["dims"] else None
@@ -172,7 +172,7 @@ class ShipmentSerializer(serializers.ModelSerializer[Shipment]):
 class ShipmentCreateApi(StaffApi):
     """``POST /shipments``: buy the label of a fulfillment order."""
 
-    class InputSerializer(serializers.Serializer[dict[str, Any]]):
+    class ShipmentCreateInputSerializer(serializers.Serializer[dict[str, Any]]):
         class ParcelSerializer(serializers.Serializer[dict[str, Any]]):
             weight_grams = serializers.IntegerField(min_value=1)
             length_mm = serializers.IntegerField(min_value=1)
@@ -188,11 +188,11 @@ class ShipmentCreateApi(StaffApi):
     @extend_schema(
         operation_id="shipment_create",
         tags=["shipments"],
-        request=InputSerializer,
+        request=ShipmentCreateInputSerializer,
         responses={201: ShipmentSerializer, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ShipmentCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         shipment = shipment_create(
@@ -318,8 +318,8 @@ def _transfer(transfer_id: int) -> TransferOrder:
 
 
 class TransferCreateApi(StaffApi):
-    class InputSerializer(serializers.Serializer[dict[str, Any]]):
-        class LineSerializer(serializers.Serializer[dict[str, Any]]):
+    class TransferCreateInputSerializer(serializers.Serializer[dict[str, Any]]):
+        class TransferCreateLineSerializer(serializers.Serializer[dict[str, Any]]):
             product_id = serializers.IntegerField()
             quantity = serializers.IntegerField(min_value=1)
             reservation_id = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -330,16 +330,16 @@ class TransferCreateApi(StaffApi):
         expected_arrival = serializers.DateTimeField(required=False, allow_null=True, default=None)
         order_id = serializers.IntegerField(required=False, allow_null=True, default=None)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-        lines = LineSerializer(many=True)
+        lines = TransferCreateLineSerializer(many=True)
 
     @extend_schema(
         operation_id="transfer_create",
         tags=["transfers"],
-        request=InputSerializer,
+        request=TransferCreateInputSerializer,
         responses={201: TransferSerializer, 422: PROBLEM},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TransferCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         transfer = transfer_create(
@@ -368,17 +368,17 @@ class TransferDetailApi(StaffApi):
 
 
 class TransferShipApi(StaffApi):
-    class InputSerializer(serializers.Serializer[dict[str, Any]]):
+    class TransferShipInputSerializer(serializers.Serializer[dict[str, Any]]):
         expected_arrival = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
     @extend_schema(
         operation_id="transfer_ship",
         tags=["transfers"],
-        request=InputSerializer,
+        request=TransferShipInputSerializer,
         responses={200: TransferSerializer, 409: PROBLEM},
     )
     def post(self, request: Request, transfer_id: int) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TransferShipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         transfer_ship(
             transfer_id=transfer_id,
@@ -389,24 +389,24 @@ class TransferShipApi(StaffApi):
 
 
 class TransferReceiveApi(StaffApi):
-    class InputSerializer(serializers.Serializer[dict[str, Any]]):
-        class LineSerializer(serializers.Serializer[dict[str, Any]]):
+    class TransferReceiveInputSerializer(serializers.Serializer[dict[str, Any]]):
+        class TransferReceiveLineSerializer(serializers.Serializer[dict[str, Any]]):
             line_id = serializers.IntegerField()
             quantity_received = serializers.IntegerField(min_value=0)
             note = serializers.CharField(
                 required=False, allow_blank=True, default="", max_length=200
             )
 
-        lines = LineSerializer(many=True)
+        lines = TransferReceiveLineSerializer(many=True)
 
     @extend_schema(
         operation_id="transfer_receive",
         tags=["transfers"],
-        request=InputSerializer,
+        request=TransferReceiveInputSerializer,
         responses={200: TransferSerializer, 409: PROBLEM, 422: PROBLEM},
     )
     def post(self, request: Request, transfer_id: int) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TransferReceiveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         transfer_receive(
             transfer_id=transfer_id,

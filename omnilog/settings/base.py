@@ -185,7 +185,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DeliveryModeEnum": "orders.models.DeliveryMode"},
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryModeEnum": "orders.models.DeliveryMode",
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "TransferReasonEnum": "fulfillment.models_shipping.TransferOrder.Reason",
+    },
 }
 
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
