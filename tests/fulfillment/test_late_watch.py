@@ -36,10 +36,10 @@ def test_capture_stores_the_promise_of_the_delivery_mode(world) -> None:  # type
     # Home standard from the warehouse, Tuesday's pickup; the address (postcode 75001) has no
     # known position, so the rate table zones it national: two delivery days, Thursday 18:00.
     assert home.promised_at == datetime(2026, 11, 26, 18, 0, tzinfo=PARIS)
-    assert home.promised_date.isoformat() == "2026-11-26"
+    assert home.promised_date == date(2026, 11, 26)
     # Click-and-collect at the store: ready 10:10 today.
     assert store.promised_at == datetime(2026, 11, 24, 10, 10, tzinfo=PARIS)
-    assert store.promised_date.isoformat() == "2026-11-24"
+    assert store.promised_date == date(2026, 11, 24)
 
 
 @time_machine.travel(NOW, tick=False)
