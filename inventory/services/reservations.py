@@ -9,7 +9,7 @@ serialising every order on one. Routing later moves pool reservations with ``sto
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -441,10 +441,17 @@ def _finish(
     emit_threshold_events(states)
 
 
-def stock_release(
-    *, reservation_id: int, quantity: int | None = None, reason: str = "", actor: str = ""
+def _settle_one(
+    *,
+    reservation_id: int,
+    quantity: int | None,
+    kind: str,
+    deltas: Callable[[int], Deltas],
+    status: str,
+    origin: Origin,
 ) -> Reservation:
-    """Give back all or part of an active reservation's units (cancellation, edit)."""
+    """Take ``quantity`` (all by default) off one active reservation and apply ``deltas(taken)``
+    to its level; the reservation reaches ``status`` when nothing is left."""
     with transaction.atomic():
         (reservation,) = _lock_reservations([reservation_id])
         _require_active(reservation)
@@ -452,12 +459,26 @@ def stock_release(
         _finish(
             [reservation],
             {reservation.id: taken},
-            kind=StockMovement.Kind.RELEASE,
-            deltas_for={reservation.id: Deltas(reserved=-taken)},
-            status=Reservation.Status.RELEASED,
-            origin=Origin(actor=actor, reason=reason),
+            kind=kind,
+            deltas_for={reservation.id: deltas(taken)},
+            status=status,
+            origin=origin,
         )
     return reservation
+
+
+def stock_release(
+    *, reservation_id: int, quantity: int | None = None, reason: str = "", actor: str = ""
+) -> Reservation:
+    """Give back all or part of an active reservation's units (cancellation, edit)."""
+    return _settle_one(
+        reservation_id=reservation_id,
+        quantity=quantity,
+        kind=StockMovement.Kind.RELEASE,
+        deltas=lambda taken: Deltas(reserved=-taken),
+        status=Reservation.Status.RELEASED,
+        origin=Origin(actor=actor, reason=reason),
+    )
 
 
 def stock_release_reference(
@@ -493,19 +514,14 @@ def stock_commit(
     *, reservation_id: int, quantity: int | None = None, actor: str = "", source: str = ""
 ) -> Reservation:
     """The units leave: on hand and reserved both drop (ship, handover, till sale)."""
-    with transaction.atomic():
-        (reservation,) = _lock_reservations([reservation_id])
-        _require_active(reservation)
-        taken = _take(reservation, quantity)
-        _finish(
-            [reservation],
-            {reservation.id: taken},
-            kind=StockMovement.Kind.SALE,
-            deltas_for={reservation.id: Deltas(on_hand=-taken, reserved=-taken)},
-            status=Reservation.Status.COMMITTED,
-            origin=Origin(actor=actor, source=source),
-        )
-    return reservation
+    return _settle_one(
+        reservation_id=reservation_id,
+        quantity=quantity,
+        kind=StockMovement.Kind.SALE,
+        deltas=lambda taken: Deltas(on_hand=-taken, reserved=-taken),
+        status=Reservation.Status.COMMITTED,
+        origin=Origin(actor=actor, source=source),
+    )
 
 
 def stock_allocate(
