@@ -23,3 +23,9 @@ class FulfillmentConfig(AppConfig):
         from orders.hooks import order_promise_provider_register
 
         order_promise_provider_register(order_promise)
+
+        # Relay point limits refuse, at capture, a unit no parcel to the point can carry.
+        from fulfillment.services.relay_points import relay_point_capture_check
+        from orders.hooks import order_delivery_check_register
+
+        order_delivery_check_register(relay_point_capture_check)

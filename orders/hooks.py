@@ -124,3 +124,35 @@ def order_promise(order: Any, lines: Sequence[Any]) -> datetime | None:
     except Exception:
         logger.exception("order promise provider failed for order %s", order.pk)
         return None
+
+
+# Delivery checks at capture: a higher layer refuses a delivery it can never serve (a unit too
+# heavy or too large for the chosen relay point), before anything is written. Each check gets
+# ``(mode, relay_point_code, units)`` with units ``(sku, weight_grams, (length, width,
+# height))`` and returns human reasons (empty: fine). Checks only read.
+DeliveryUnit = tuple[str, int, tuple[int, int, int]]
+OrderDeliveryCheck = Callable[[str, str, Sequence[DeliveryUnit]], list[str]]
+
+_order_delivery_checks: list[OrderDeliveryCheck] = []
+
+
+def order_delivery_check_register(check: OrderDeliveryCheck) -> None:
+    """Run ``check`` on every delivery of every order being placed (registering twice: once)."""
+    if check not in _order_delivery_checks:
+        _order_delivery_checks.append(check)
+
+
+def order_delivery_check_unregister(check: OrderDeliveryCheck) -> None:
+    if check in _order_delivery_checks:
+        _order_delivery_checks.remove(check)
+
+
+def order_delivery_refusals(
+    *, mode: str, relay_point_code: str, units: Sequence[DeliveryUnit]
+) -> list[str]:
+    """Every registered check's reasons for refusing this delivery (empty: accepted)."""
+    return [
+        reason
+        for check in tuple(_order_delivery_checks)
+        for reason in check(mode, relay_point_code, units)
+    ]

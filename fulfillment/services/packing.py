@@ -16,14 +16,22 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, PackedItem, Parcel
+from fulfillment.carriers import Parcel as CarrierParcel
+from fulfillment.models import (
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    PackedItem,
+    Parcel,
+    RelayPoint,
+)
 from fulfillment.picking.boxes import BOX_CATALOGUE, Box, PackItem, box_by_code, box_suggest
 from fulfillment.services.fulfillment_orders import _fulfillment_order_lock, _order_id_of
 from fulfillment.services.lifecycle import fulfillment_order_step
+from fulfillment.services.relay_points import relay_point_refusals
 from fulfillment.statuses import FulfillmentStatus
 from inventory.models import Product
 from omnilog.core.errors import Conflict, FieldError, ValidationFailed
-from orders.models import Order
+from orders.models import DeliveryMode, Order
 from orders.services.timeline import order_lock
 
 
@@ -183,6 +191,8 @@ def pack_close(
                 field_errors=[FieldError("box_code", "Required: no box fits.", "required")],
             )
         length, width, height = dimensions or (box.length_mm, box.width_mm, box.height_mm)
+        if order.delivery_mode == DeliveryMode.RELAY_POINT:
+            _require_relay_point_fits(order, weight_grams, (length, width, height))
         parcel.status = Parcel.Status.CLOSED
         parcel.box_code = box.code
         parcel.suggested_box_code = suggested.code if suggested else ""
@@ -203,6 +213,33 @@ def pack_close(
                 details={"parcels": parcel.number},
             )
     return parcel
+
+
+def _require_relay_point_fits(order: Order, weight_grams: int, sides: tuple[int, int, int]) -> None:
+    """Refuse (nothing written) a relay-point order's parcel that its point cannot take: the
+    same rule as ``shipment_create`` (``relay_point_refusals``), caught at the packing bench
+    instead of at the label. A point no carrier knows is left to ``shipment_create``."""
+    points = list(
+        RelayPoint.objects.select_related("carrier").filter(
+            point_id=order.relay_point_code, carrier__is_active=True
+        )
+    )
+    if not points:
+        return
+    parcel = CarrierParcel(weight_grams, *sides)
+    refusals = [relay_point_refusals(point, parcel) for point in points]
+    if all(refusals):
+        reasons = [reason for found in refusals for reason in found]
+        raise ValidationFailed(
+            f"Relay point {order.relay_point_code} cannot take this parcel: "
+            + "; ".join(reasons)
+            + ". Split it into smaller parcels.",
+            code="relay_point_refused",
+            details={"relay_point": order.relay_point_code, "reasons": reasons},
+            field_errors=[
+                FieldError("parcel", reason, "relay_point_refused") for reason in reasons
+            ],
+        )
 
 
 def parcel_box_suggestion(*, fulfillment_order_id: int) -> Box | None:

@@ -50,6 +50,39 @@ def relay_point_accepts(point: RelayPoint, parcel: Parcel) -> bool:
     return not relay_point_refusals(point, parcel)
 
 
+def relay_point_unit_refusals(
+    *, point_id: str, units: Sequence[tuple[str, int, tuple[int, int, int]]]
+) -> list[str]:
+    """Why no point ``point_id`` (of an active carrier) can ever take these units, each
+    ``(sku, weight in grams, (length, width, height) in mm)``: a unit heavier or larger than the
+    point's limits fits no parcel it accepts, however the order is packed (a cart over the limit
+    as a whole can still travel as several parcels: packing and ``shipment_create`` check each).
+    Empty when a point takes every unit, or when no point has that id (the label is refused
+    later). Unknown dimensions (0) are not held against a unit."""
+    points = list(RelayPoint.objects.filter(point_id=point_id, carrier__is_active=True))
+    if not points:
+        return []
+    for point in points:
+        reasons = [
+            f"{sku}: {reason}"
+            for sku, weight, sides in units
+            for reason in relay_point_refusals(point, Parcel(weight, *sides))
+        ]
+        if not reasons:
+            return []
+    return reasons
+
+
+def relay_point_capture_check(
+    mode: str, relay_point_code: str, units: Sequence[tuple[str, int, tuple[int, int, int]]]
+) -> list[str]:
+    """The capture hook (``orders.hooks.order_delivery_check_register``): a relay-point
+    delivery whose units the point can never take is refused."""
+    if mode != "relay_point" or not relay_point_code:
+        return []
+    return relay_point_unit_refusals(point_id=relay_point_code, units=units)
+
+
 def _haversine_km(latitude: float, longitude: float) -> CombinedExpression:
     """Great-circle distance in km from a point to each row's coordinates, in SQL (the same
     formula as ``inventory.selectors``)."""

@@ -150,7 +150,14 @@ def _recipient(order: Order) -> Address:
         name=str(name),
         phone=str(data.get("phone") or order.customer_phone),
         email=order.customer_email,
+        # A geocoded address carries its position: same-day quotes need both ends'.
+        latitude=_coordinate(data.get("latitude")),
+        longitude=_coordinate(data.get("longitude")),
     )
+
+
+def _coordinate(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _relay_recipient(

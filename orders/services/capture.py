@@ -30,7 +30,7 @@ from inventory.models import Location, Product, Reservation
 from inventory.services import ReserveLine, stock_reserve
 from omnilog.core.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from omnilog.core.outbox import outbox_emit
-from orders.hooks import order_placed_hooks, order_promise
+from orders.hooks import order_delivery_refusals, order_placed_hooks, order_promise
 from orders.models import STORE_DELIVERY_MODES, DeliveryMode, Order, OrderEvent, OrderLine
 from orders.models import PaymentStatus as Payment
 from orders.services.inputs import DeliveryInput, OrderInput
@@ -86,6 +86,7 @@ def order_place_for_channel(
     errors = _check_shape(channel, data)
     products = _products_by_sku(data, errors)
     deliveries = _deliveries(channel, data, errors)
+    _check_deliveries(data, products, deliveries, errors)
     if errors:
         raise ValidationFailed("The order is not valid.", field_errors=errors)
 
@@ -226,6 +227,39 @@ def _deliveries(
                 errors.append(FieldError(f"{prefix}.pickup_slot", "Start before end.", "invalid"))
         result[key] = _Delivery(key=key, mode=item.mode, store=store, source=item)
     return result
+
+
+def _check_deliveries(
+    data: OrderInput,
+    products: dict[str, Product],
+    deliveries: dict[str, _Delivery],
+    errors: list[FieldError],
+) -> None:
+    """Ask the registered delivery checks (``orders.hooks``: fulfillment's relay point limits)
+    about every relay-point delivery and its lines' units; each reason is a field error."""
+    prefixes = {"": "delivery"} | {
+        group.key: f"delivery_groups.{index}" for index, group in enumerate(data.delivery_groups)
+    }
+    for key, delivery in deliveries.items():
+        if delivery.mode != DeliveryMode.RELAY_POINT or not delivery.source.relay_point_code:
+            continue
+        units = [
+            (
+                product.sku,
+                product.weight_grams,
+                (product.length_mm, product.width_mm, product.height_mm),
+            )
+            for product in (
+                products.get(line.sku) for line in data.lines if line.delivery_group == key
+            )
+            if product is not None
+        ]
+        for reason in order_delivery_refusals(
+            mode=delivery.mode, relay_point_code=delivery.source.relay_point_code, units=units
+        ):
+            errors.append(
+                FieldError(f"{prefixes[key]}.relay_point_id", reason, "relay_point_refused")
+            )
 
 
 def _price(
