@@ -119,7 +119,7 @@ def run(argv: Sequence[str]) -> int:
                 "Omnilog is starting (Ctrl-C stops everything):",
                 f"  back office   {base}/admin/        (admin / admin)",
                 f"  API docs      {base}/api/docs/",
-                f"  store screens {base}/store/        (store / store)",
+                f"  tracking page {base}/track/<token> (link in each order's API response)",
                 f"  health        {base}/healthz",
                 "",
             ]

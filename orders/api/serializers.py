@@ -43,6 +43,15 @@ class AddressInputSerializer(serializers.Serializer[dict[str, Any]]):
     city = serializers.CharField(max_length=100)
     country = serializers.CharField(min_length=2, max_length=2, required=False, default="FR")
     phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("latitude" in attrs) != ("longitude" in attrs):
+            raise serializers.ValidationError(
+                "Give both latitude and longitude, or neither.", code="coordinates_incomplete"
+            )
+        return attrs
 
 
 class PickupSlotSerializer(serializers.Serializer[dict[str, Any]]):

