@@ -45,29 +45,39 @@ class LoadPlan:
     tag: str
 
 
-def _seed() -> tuple[str, tuple[str, ...]]:
-    """A channel with a key, two pool warehouses, three products with ample stock and prices."""
+def _seed(prefix: str = "b1") -> tuple[str, tuple[str, ...]]:
+    """A channel with a key, two pool warehouses, three products with ample stock and prices.
+
+    ``prefix`` names everything it creates, so that benchmarks sharing one scratch database in
+    a full run (B1, then B7) each get their own catalogue.
+    """
     from decimal import Decimal
 
     from channels_app.models import ChannelAPIKey, PriceList, PriceListItem, SalesChannel, TaxRate
     from inventory.models import Location, Product
     from inventory.services import stock_receive
 
-    channel = SalesChannel.objects.create(code="b1", name="B1 web", kind=SalesChannel.Kind.WEB)
-    _, key = ChannelAPIKey.objects.create_key(name="b1", channel=channel)
+    label = prefix.upper()
+    channel = SalesChannel.objects.create(
+        code=prefix, name=f"{label} web", kind=SalesChannel.Kind.WEB
+    )
+    _, key = ChannelAPIKey.objects.create_key(name=prefix, channel=channel)
     warehouses = [
         Location.objects.create(
-            code=f"b1-wh-{index}", name=f"B1 {index}", kind="warehouse", ships_parcels=True
+            code=f"{prefix}-wh-{index}",
+            name=f"{label} {index}",
+            kind="warehouse",
+            ships_parcels=True,
         )
         for index in range(2)
     ]
     for warehouse in warehouses:
         warehouse.channels.add(channel)
     TaxRate.objects.get_or_create(country="FR", tax_class="standard", defaults={"rate": 20})
-    prices = PriceList.objects.create(code="b1-base", name="B1", currency="EUR")
-    skus = tuple(f"B1-{index:03d}" for index in range(3))
+    prices = PriceList.objects.create(code=f"{prefix}-base", name=label, currency="EUR")
+    skus = tuple(f"{label}-{index:03d}" for index in range(3))
     for index, sku in enumerate(skus):
-        product = Product.objects.create(sku=sku, name=f"B1 product {index}", category="b1")
+        product = Product.objects.create(sku=sku, name=f"{label} product {index}", category=prefix)
         PriceListItem.objects.create(
             price_list=prices, sku=sku, unit_price=Decimal("10.00") + index
         )

@@ -201,7 +201,7 @@ def pipeline(context: BenchContext) -> Measurement:
     if not getattr(settings, "FULFILLMENT_ROUTE_ON_PLACE", True):
         raise RuntimeError("FULFILLMENT_ROUTE_ON_PLACE is off: placed orders would not route")
     progress("B7: seeding the catalogue (B1's)")
-    api_key, skus = _seed()
+    api_key, skus = _seed(prefix="b7")
     os.environ["ORDER_RATE_LIMIT"] = "100000000/min"
     database_url = os.environ["DATABASE_URL"]
     server_context = dataclasses.replace(context, database_url=database_url)
