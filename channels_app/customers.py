@@ -4,6 +4,11 @@ Matching order: loyalty id, then e-mail (case-insensitive), then phone. The uniq
 on e-mail and loyalty id make creation race-safe: a concurrent insert of the same identity
 fails in its savepoint and the loser re-reads the winner's row.
 
+One customer, but per-channel privacy: a match proves no ownership (anyone can send an e-mail,
+a phone or a loyalty id), so a channel may change or use a customer's own data only when the
+customer is linked to it (:func:`customer_is_linked`: the channel that brought the customer in).
+Another channel's match gets the order history joined up in the back office, nothing more.
+
 Orders point at customers with ``PROTECT``; ``channels_app`` cannot import ``orders``, so the
 full merge is ``orders.services.customers.customer_merge``, which re-points the orders and then
 calls :func:`customer_merge` here for this app's rows.
@@ -39,6 +44,17 @@ def normalise_phone(phone: str) -> str:
     phone = phone.strip()
     digits = "".join(character for character in phone if character.isdigit())
     return f"+{digits}" if phone.startswith("+") and digits else digits
+
+
+def customer_is_linked(*, customer: Customer, channel_id: int | None) -> bool:
+    """Whether channel ``channel_id`` may use ``customer``'s own data (fill its blanks, price
+    with its customer price lists, name it in a quote): only the customer's first channel may.
+
+    Matching by e-mail, phone or loyalty id is no proof of ownership, and orders on a channel
+    are no proof either (a channel makes them by matching), so the rule is the one fact a
+    channel cannot forge. The back office (``channel_id`` None) is no channel: nothing is linked.
+    """
+    return channel_id is not None and customer.first_channel_id == channel_id
 
 
 def _match(*, email: str, phone: str, loyalty_id: str) -> Customer | None:
@@ -78,8 +94,11 @@ def customer_resolve(
     """The customer with this identity, created when none matches (1 query when found).
 
     Raises ``ValidationFailed`` (field ``customer``) when no identifier is given. A matched
-    customer gains the identifiers and names it lacked, unless another customer already holds
-    them (then the match is kept as it is: merging is a back-office decision).
+    customer linked to ``channel_id`` (:func:`customer_is_linked`) gains the identifiers and
+    names it lacked, unless another customer already holds them (then the match is kept as it
+    is: merging is a back-office decision); another channel's customer is never written to.
+    Nothing is ever overwritten. The caller must not show the returned customer's fields to
+    the channel: they may be another channel's data.
     """
     email = normalise_email(email)
     phone = normalise_phone(phone)
@@ -103,7 +122,8 @@ def customer_resolve(
     for _attempt in range(3):
         customer = _match(email=email, phone=phone, loyalty_id=loyalty_id)
         if customer is not None:
-            _fill_blanks(customer, given)
+            if customer_is_linked(customer=customer, channel_id=channel_id):
+                _fill_blanks(customer, given)
             return customer
         try:
             with transaction.atomic():

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from channels_app.customers import customer_is_linked
 from channels_app.models import (
     Customer,
     SalesChannel,
@@ -223,16 +224,23 @@ def pricing_request_build(
     """The engine's input for a cart on ``channel``: 3 queries (price lists with their items,
     promotions, tax rates), plus one to load ``customer_id`` when ``customer`` is not given.
 
-    Raises ``ValidationFailed`` (field ``customer_id``) for an unknown customer.
+    Only a customer linked to ``channel`` (``customer_is_linked``) prices the cart (its segment
+    and customer price lists). ``customer_id`` is a channel's claim: an unknown id and another
+    channel's customer raise the same ``ValidationFailed`` (field ``customer_id``), so that the
+    answer tells nothing about customers of other channels. A ``customer`` the caller resolved
+    (order capture: a match on e-mail, phone or loyalty id) that is not linked prices as no
+    customer at all.
     """
     moment = at if at is not None else timezone.now()
     if customer is None and customer_id is not None:
         customer = Customer.objects.filter(pk=customer_id).first()
-        if customer is None:
+        if customer is None or not customer_is_linked(customer=customer, channel_id=channel.pk):
             raise ValidationFailed(
                 "The customer does not exist.",
                 field_errors=[FieldError("customer_id", "No such customer.", "not_found")],
             )
+    elif customer is not None and not customer_is_linked(customer=customer, channel_id=channel.pk):
+        customer = None
     return PricingRequest(
         context=pricing_context_build(channel=channel, customer=customer, at=moment),
         lines=tuple(lines),

@@ -89,8 +89,13 @@ class Order(TimeStampedModel):
     # name their group in ``OrderLine.delivery_group``. The fields above hold the order's default.
     delivery_groups = models.JSONField(default=list, blank=True)
     billing_address = models.JSONField(default=dict, blank=True)
+    # The customer as this order's channel gave it (never the matched ``Customer``'s fields,
+    # which may come from another channel): what the order API shows the channel.
     customer_email = models.EmailField(blank=True, default="")
     customer_phone = models.CharField(max_length=32, blank=True, default="")
+    customer_first_name = models.CharField(max_length=100, blank=True, default="")
+    customer_last_name = models.CharField(max_length=100, blank=True, default="")
+    customer_company_name = models.CharField(max_length=200, blank=True, default="")
     purchase_order_number = models.CharField(max_length=64, blank=True, default="")
     is_partial_delivery_allowed = models.BooleanField(default=True)
     promised_date = models.DateField(null=True, blank=True)

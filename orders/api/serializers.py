@@ -196,17 +196,22 @@ class OrderLineOutputSerializer(serializers.ModelSerializer[OrderLine]):
         return line.pickup_location.code if line.pickup_location else None
 
 
-class OrderCustomerOutputSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    email = serializers.CharField()
-    phone = serializers.CharField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    company_name = serializers.CharField()
+class OrderCustomerOutputSerializer(serializers.Serializer[Order]):
+    """The order's own customer snapshot: what the channel gave when it placed this order.
+
+    Never the matched ``Customer`` (its id or its other fields): it is one customer across
+    channels, and a channel must learn nothing of it beyond what it sent itself.
+    """
+
+    email = serializers.CharField(source="customer_email")
+    phone = serializers.CharField(source="customer_phone")
+    first_name = serializers.CharField(source="customer_first_name")
+    last_name = serializers.CharField(source="customer_last_name")
+    company_name = serializers.CharField(source="customer_company_name")
 
 
 class OrderOutputSerializer(serializers.ModelSerializer[Order]):
-    customer = OrderCustomerOutputSerializer()
+    customer = OrderCustomerOutputSerializer(source="*")
     lines = OrderLineOutputSerializer(many=True)
     delivery = serializers.SerializerMethodField()
     tracking_url = serializers.SerializerMethodField()

@@ -8,6 +8,12 @@ store, the others in the channel pool), write the first timeline event and the
 ``promised_date``) from the provider registered in ``orders.hooks`` (fulfillment's promise
 core). After commit, ``orders.hooks.order_placed_hooks`` runs (where routing will be queued).
 Any error raises before commit: nothing is written.
+
+The customer is matched across channels (one customer, one order history in the back office),
+but a match proves no ownership: the order keeps its own customer snapshot (the contacts and
+names of this request, all that the order API shows), and the matched customer fills its
+blanks and prices the cart only when it is linked to the channel
+(``channels_app.customers.customer_is_linked``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from channels_app.customers import customer_resolve
+from channels_app.customers import customer_resolve, normalise_email, normalise_phone
 from channels_app.models import Customer, SalesChannel
 from channels_app.pricing import CartLine, PricedCart
 from channels_app.selectors import cart_price
@@ -372,8 +378,12 @@ def _write(
         shipping_address=address.as_dict() if address else {},
         delivery_groups=[_group_json(d) for key, d in deliveries.items() if key],
         billing_address=data.billing_address.as_dict() if data.billing_address else {},
-        customer_email=customer.email,
-        customer_phone=customer.phone,
+        # The order's own snapshot: what this request gave, never the matched customer's data.
+        customer_email=normalise_email(person.email),
+        customer_phone=normalise_phone(person.phone),
+        customer_first_name=person.first_name.strip(),
+        customer_last_name=person.last_name.strip(),
+        customer_company_name=person.company_name.strip(),
         purchase_order_number=data.purchase_order_number,
         is_partial_delivery_allowed=data.is_partial_delivery_allowed,
         pricing=priced_cart_json(cart),

@@ -26,7 +26,9 @@ def customer_merge(*, keep_id: int, merge_id: int, actor: str) -> Customer:
                 order_id=order_id,
                 kind=OrderEvent.Kind.NOTE,
                 actor=actor,
-                message=f"Customer {merge_id} merged into customer {keep_id}.",
+                # The channel's tracking API shows the message: no customer ids in it (they
+                # stay in ``details``, for the back office).
+                message="Customer records merged in the back office.",
                 details={"customer_id": keep_id, "merged_customer_id": merge_id},
             )
             for order_id in order_ids

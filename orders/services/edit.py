@@ -359,7 +359,9 @@ def _price(order: Order, lines: list[OrderLine], plan: _Plan) -> PricedCart:
         return cart_price(
             channel=order.channel,
             lines=cart,
-            customer_id=order.customer_id,
+            # The customer itself, not its id: another channel's customer (a match at capture)
+            # prices as no customer, as it did when the order was placed.
+            customer=order.customer,
             coupon_codes=list(order.coupon_codes or []),
             at=order.placed_at,
         )

@@ -49,9 +49,16 @@ def test_matching_prefers_loyalty_id_then_email_then_phone() -> None:
 
 
 def test_a_match_gains_the_identifiers_it_lacked_but_never_loses_its_own() -> None:
-    customer = Customer.objects.create(email="ana@example.com", first_name="Ana")
+    channel = SalesChannelFactory(code="web")
+    customer = Customer.objects.create(
+        email="ana@example.com", first_name="Ana", first_channel=channel
+    )
     resolved = customer_resolve(
-        email="ana@example.com", phone="0600000000", first_name="Anna", loyalty_id="L-9"
+        email="ana@example.com",
+        phone="0600000000",
+        first_name="Anna",
+        loyalty_id="L-9",
+        channel_id=channel.id,
     )
     customer.refresh_from_db()
     assert resolved.pk == customer.pk
@@ -60,6 +67,23 @@ def test_a_match_gains_the_identifiers_it_lacked_but_never_loses_its_own() -> No
         "L-9",
         "Ana",
     )
+
+
+@pytest.mark.parametrize("first_channel_code", ["web", None])
+def test_a_match_from_another_channel_or_the_back_office_is_not_written_to(
+    first_channel_code: str | None,
+) -> None:
+    web, app = SalesChannelFactory(code="web"), SalesChannelFactory(code="app")
+    owner = web if first_channel_code else None
+    customer = Customer.objects.create(email="ana@example.com", first_channel=owner)
+    before = Customer.objects.values().get(pk=customer.pk)
+
+    resolved = customer_resolve(
+        email="ana@example.com", phone="0600000000", first_name="Eve", channel_id=app.id
+    )
+
+    assert resolved.pk == customer.pk
+    assert Customer.objects.values().get(pk=customer.pk) == before
 
 
 def test_an_identity_is_required() -> None:

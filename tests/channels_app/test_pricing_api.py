@@ -30,7 +30,7 @@ def catalogue() -> dict[str, Any]:
     """FR rates, a base list, a B2B customer list, a category sale and a coupon."""
     web = SalesChannelFactory(code="web")
     app = SalesChannelFactory(code="app")
-    business = CustomerFactory(company_name="Acme SAS")
+    business = CustomerFactory(company_name="Acme SAS", first_channel=web)
     TaxRate.objects.create(country="FR", tax_class="standard", rate=Decimal("20.00"))
     TaxRate.objects.create(country="FR", tax_class="reduced", rate=Decimal("5.50"))
     base = PriceList.objects.create(code="base", name="Base")
