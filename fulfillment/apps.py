@@ -29,3 +29,11 @@ class FulfillmentConfig(AppConfig):
         from orders.hooks import order_delivery_check_register
 
         order_delivery_check_register(relay_point_capture_check)
+
+        # Edits: refused while open fulfillment orders hold the order's units; an accepted
+        # edit is routed again at its new version.
+        from fulfillment.hooks import order_edit_guard, order_edited_route
+        from orders.hooks import order_edit_guard_register, order_edited_hook_register
+
+        order_edit_guard_register(order_edit_guard)
+        order_edited_hook_register(order_edited_route)

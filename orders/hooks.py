@@ -156,3 +156,69 @@ def order_delivery_refusals(
         for check in tuple(_order_delivery_checks)
         for reason in check(mode, relay_point_code, units)
     ]
+
+
+# Edit guards: run inside the edit's transaction, under the order's row lock, before anything
+# is written. A higher layer refuses an edit its own records cannot follow (fulfillment: units
+# already held by open fulfillment orders) by raising (``Conflict``); the exception propagates
+# and the edit writes nothing. Guards only read.
+OrderEditGuard = Callable[[int], None]
+
+_order_edit_guards: list[OrderEditGuard] = []
+
+
+def order_edit_guard_register(guard: OrderEditGuard) -> None:
+    """Run ``guard(order_id)`` before every order edit writes anything (registering twice:
+    once)."""
+    if guard not in _order_edit_guards:
+        _order_edit_guards.append(guard)
+
+
+def order_edit_guard_unregister(guard: OrderEditGuard) -> None:
+    if guard in _order_edit_guards:
+        _order_edit_guards.remove(guard)
+
+
+def order_edit_guard_list() -> tuple[OrderEditGuard, ...]:
+    return tuple(_order_edit_guards)
+
+
+def order_edit_guards(order_id: int) -> None:
+    """Precondition: inside the edit's transaction, holding the order's row lock. An exception
+    propagates (the edit is refused, nothing written)."""
+    for guard in tuple(_order_edit_guards):
+        guard(order_id)
+
+
+# Edited orders: like the placed hooks, run after the edit's transaction commits, with the
+# order's new version (a higher layer queues routing again for what the edit changed).
+OrderEditedHook = Callable[[int, int], None]
+
+_order_edited: list[OrderEditedHook] = []
+
+
+def order_edited_hook_register(hook: OrderEditedHook) -> None:
+    """Run ``hook(order_id, version)`` after every accepted edit commits (registering twice:
+    once)."""
+    if hook not in _order_edited:
+        _order_edited.append(hook)
+
+
+def order_edited_hook_unregister(hook: OrderEditedHook) -> None:
+    if hook in _order_edited:
+        _order_edited.remove(hook)
+
+
+def order_edited_hook_list() -> tuple[OrderEditedHook, ...]:
+    return tuple(_order_edited)
+
+
+def order_edited_hooks(order_id: int, version: int) -> None:
+    """Run after the edit commits: every registered hook. Same contract as
+    :func:`order_placed_hooks` (fast, no database writes; a failure is logged, the edit
+    stands; routing's beat sweep still finds the order)."""
+    for hook in tuple(_order_edited):
+        try:
+            hook(order_id, version)
+        except Exception:
+            logger.exception("order edited hook %r failed for order %s", hook, order_id)

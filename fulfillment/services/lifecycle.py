@@ -246,11 +246,18 @@ def fulfillment_order_handover(
     when given, must name every line with its packed quantity: a partial handover is refused
     (the customer refusing items is a return, not a handover). Handing over twice is a no-op.
 
-    The pickup-code check (store screens) belongs in front of this service.
+    The pickup-code check (store screens) belongs in front of this service. A cancelled
+    order is refused (``Conflict`` ``order_cancelled``): its units are no longer the customer's.
     """
     moment = now or timezone.now()
     with transaction.atomic():
         order = order_lock(order_id=_order_id_of(fulfillment_order_id))
+        if order.status == OrderStatus.CANCELLED:
+            raise Conflict(
+                f"Order {order.number} is cancelled: nothing to hand over.",
+                code="order_cancelled",
+                details={"status": order.status},
+            )
         order_lines = order_lines_lock(order=order)
         fulfillment_order = _fulfillment_order_lock(fulfillment_order_id)
         if fulfillment_order.status == FulfillmentStatus.COLLECTED:

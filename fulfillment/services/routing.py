@@ -45,11 +45,12 @@ from inventory.services import ReserveLine, stock_allocate, stock_reserve
 from inventory.services.routing_support import reservations_bind_in_place, routing_levels_lock
 from omnilog.core.errors import Conflict, InsufficientStock
 from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
-from orders.services.cancel import order_cancel
+from orders.services.cancel import cancel_locked
 from orders.services.line_stock import ORDER_LINE
 from orders.services.timeline import (
     order_event_write,
     order_lines_lock,
+    order_lock,
     order_outbox_emit,
     order_version_bump,
 )
@@ -424,9 +425,34 @@ def _order_follow(
             payload={"event_id": event.pk, "shortfalls": details["shortfalls"]},
         )
     if decision.outcome == Outcome.CANCEL and not has_allocation:
-        order_cancel(
-            order_id=order.pk,
-            reason=f"Still short after the routing rule's deadline ({decision.rule})",
-            actor=ACTOR,
-            source="routing",
+        # Not here: cancelling locks the lines' reservations, and this transaction already
+        # holds stock-level locks (the global order is reservations first). Once routing has
+        # committed, a transaction of its own cancels the order as routing left it.
+        order_id, version = order.pk, order.version
+        reason = f"Still short after the routing rule's deadline ({decision.rule})"
+        transaction.on_commit(
+            lambda: _order_cancel_short(order_id=order_id, version=version, reason=reason),
+            robust=True,
         )
+
+
+def _order_cancel_short(*, order_id: int, version: int, reason: str) -> None:
+    """Cancel an order routing found still short after its rule's deadline, in a transaction
+    of its own. Nothing happens when the order changed since (``version`` moved on: stock may
+    have arrived or the order was edited; the retry sweep routes it again and decides anew),
+    or can no longer be cancelled. Precondition: the caller holds no lock."""
+    try:
+        with transaction.atomic():
+            order = order_lock(order_id=order_id)
+            if order.version != version:
+                return
+            cancel_locked(
+                order=order,
+                lines=None,
+                reason=reason,
+                actor=ACTOR,
+                channel_id=None,
+                source="routing",
+            )
+    except Conflict:
+        return  # not cancellable any more, or nothing left open: rolled back, nothing written

@@ -22,7 +22,9 @@ Between the two transactions of step 2 the received units are free at the store;
 another order take them first, ``ship_to_store_ready`` raises ``InsufficientStock`` and writes
 nothing, and can be called again (the transfer stays received). A short receipt reserves only
 what came: the missing units stay allocated on the order lines and the order cannot be
-collected whole (no automatic re-route yet).
+collected whole (no automatic re-route yet). Units cancelled while in transit are not reserved
+again (each line is capped at what the order still owes, read under the order's lock): they
+stay free stock at the store, and an order cancelled whole gets no store fulfillment order.
 
 Lock order: the order row, its lines, the fulfillment orders, then (inside the transfer and
 inventory services) the transfer, reservations by id and stock levels by primary key.
@@ -151,8 +153,12 @@ def ship_to_store_ready(
 ) -> FulfillmentOrder:
     """Reserve a received click-and-collect transfer's units for its order at the store, hold
     them in a store fulfillment order and make it ready for pickup; the origin's fulfillment
-    order is settled ``delivered``. Idempotent: once done, returns the store's fulfillment
-    order. Precondition: no stock-level lock held (``stock_reserve``)."""
+    order is settled ``delivered``. Only the units the order still owes (ordered minus
+    fulfilled minus cancelled, read under the order's lock) are reserved: when the order was
+    cancelled in transit nothing is reserved, no store fulfillment order is created, the
+    origin's is settled and returned. Idempotent: once done, returns the store's fulfillment
+    order (or the settled origin's). Precondition: no stock-level lock held (``stock_reserve``).
+    """
     moment = now or timezone.now()
     transfer = TransferOrder.objects.select_related("to_location").filter(pk=transfer_id).first()
     if transfer is None:
@@ -198,22 +204,52 @@ def ship_to_store_ready(
                 code="ship_to_store_split",
                 details={"fulfillment_order_id": store_order.pk},
             )
+        if origin.status == FulfillmentStatus.DELIVERED:
+            return origin  # settled earlier with nothing left to hold (order cancelled)
         _require_status(origin, FulfillmentStatus.SHIPPED)
         received: dict[int, int] = defaultdict(int)
         for sent in transfer_lines:
             received[sent.product_id] += sent.quantity_received or 0
+        # Units still owed per order line, read under the order's and its lines' locks: the
+        # order may have been cancelled (wholly or partly) while the units were in transit.
+        # Cancelled units are not reserved again: they stay free stock at the store.
+        owed = {line_id: line.quantity_open for line_id, line in order_lines.items()}
         pieces: list[tuple[int, int, int]] = []  # (order line, product, units)
         missing: list[dict[str, int]] = []
         for line in origin.lines.select_related("order_line").order_by("id"):
             product_id = line.order_line.product_id
-            units = min(line.quantity_packed, received[product_id])
-            received[product_id] -= units
+            came = min(line.quantity_packed, received[product_id])
+            received[product_id] -= came
+            needed = min(line.quantity_packed, max(0, owed.get(line.order_line_id, 0)))
+            units = min(came, needed)
+            owed[line.order_line_id] = owed.get(line.order_line_id, 0) - units
             if units:
                 pieces.append((line.order_line_id, product_id, units))
-            if units < line.quantity_packed:
-                missing.append(
-                    {"line_id": line.order_line_id, "quantity": line.quantity_packed - units}
-                )
+            if units < needed:
+                missing.append({"line_id": line.order_line_id, "quantity": needed - units})
+        for item in missing:
+            # Units that never came are no longer held for the order anywhere.
+            order_lines[item["line_id"]].quantity_allocated = max(
+                0, order_lines[item["line_id"]].quantity_allocated - item["quantity"]
+            )
+            order_lines[item["line_id"]].save(update_fields=["quantity_allocated"])
+        if not pieces and not missing:
+            # Nothing is owed any more (the order was cancelled in transit): reserve nothing,
+            # create no store fulfillment order; the origin's is settled, delivered to the store.
+            fulfillment_order_step(
+                order=order,
+                fulfillment_order=origin,
+                target=FulfillmentStatus.DELIVERED,
+                actor=actor,
+                moment=moment,
+                details={
+                    "transfer_id": transfer.pk,
+                    "to_location": transfer.to_location.code,
+                    "store_fulfillment_order_id": None,
+                    "missing": missing,
+                },
+            )
+            return origin
         reservations: list[Reservation] = (
             stock_reserve(
                 lines=[
@@ -233,12 +269,6 @@ def ship_to_store_ready(
             if pieces
             else []
         )
-        for item in missing:
-            # Units that never came are no longer held for the order anywhere.
-            order_lines[item["line_id"]].quantity_allocated = max(
-                0, order_lines[item["line_id"]].quantity_allocated - item["quantity"]
-            )
-            order_lines[item["line_id"]].save(update_fields=["quantity_allocated"])
         store_order = FulfillmentOrder.objects.create(
             order=order,
             location=transfer.to_location,

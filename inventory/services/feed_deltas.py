@@ -330,8 +330,13 @@ def feed_messages_supersede(
     Held messages the snapshot covers (``occurred_at <= as_of``, or ``sequence <= S`` when the
     snapshot carries the source's sequence ``S``) become ``superseded``. The cursor moves to
     ``S`` (never backwards), or without ``S`` past the highest superseded message (sequences
-    grow with time, so a missing message below it happened before ``as_of`` too). Then the
-    held successors drain. Applied messages stay ``applied``: their rows are history.
+    grow with time, so a missing message below it happened before ``as_of`` too). Applied
+    messages stay ``applied``: their rows are history.
+
+    The held successors are not drained here: draining applies deltas, which lock stock levels
+    and may short reservations (``feed_loss_retry`` re-locks reservations first), so it must not
+    run under the snapshot's level locks. The caller drains (``feed_messages_drain``) in a
+    transaction of its own after the snapshot's commits, holding the source's lock again.
     """
     covered = FeedMessage.objects.filter(source=source, status=Status.HELD)
     by_time = covered.filter(occurred_at__lte=as_of)
@@ -344,5 +349,5 @@ def feed_messages_supersede(
         status=Status.SUPERSEDED, errors=["Covered by a snapshot."]
     )
     source.last_sequence = cursor
-    feed_messages_drain(source)
+    source.save(update_fields=["last_sequence", "updated_at"])
     return tuple(sorted(superseded))

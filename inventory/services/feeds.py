@@ -40,6 +40,7 @@ from inventory.services.feed_deltas import (
     DeltaReceipt,
     feed_delta_receive,
     feed_loss_retry,
+    feed_messages_drain,
     feed_messages_supersede,
     feed_source_lock,
     source_tag,
@@ -225,7 +226,22 @@ def _run(job: FeedJob) -> FeedJob:
             _validate_and_apply(job, source)
         job.finished_at = timezone.now()
         job.save()
-        return job
+    if job.status == Status.SUCCEEDED:
+        _drain_after_snapshot(job.source.code)
+    return job
+
+
+def _drain_after_snapshot(source_code: str) -> None:
+    """Apply the held delta messages that now continue the source's cursor, in their own
+    transaction, once the snapshot's has committed (releasing its stock-level locks).
+
+    Draining may short reservations (a loss), which retries reservations-first
+    (``feed_loss_retry``): under the snapshot's level locks that retry could deadlock. The
+    source's row lock, taken again here, serialises this with the source's deltas and later
+    snapshots; should it fail, the held messages drain with the source's next delta.
+    """
+    with transaction.atomic():
+        feed_messages_drain(feed_source_lock(source_code))
 
 
 def _validate_and_apply(job: FeedJob, source: FeedSource) -> None:
@@ -246,6 +262,8 @@ def _validate_and_apply(job: FeedJob, source: FeedSource) -> None:
     changed, clamped = _apply_rows(job, source)
     source.last_snapshot_at = job.as_of
     source.save(update_fields=["last_snapshot_at", "updated_at"])
+    # Held messages the snapshot covers are superseded and the cursor moves here, with the
+    # snapshot; the successors drain after commit (``_drain_after_snapshot``).
     superseded = feed_messages_supersede(source, as_of=job.as_of, sequence=job.sequence)
     job.changed_rows = changed
     job.status = Status.SUCCEEDED

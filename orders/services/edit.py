@@ -25,6 +25,7 @@ from omnilog.core.errors import (
     InsufficientStock,
     ValidationFailed,
 )
+from orders.hooks import order_edit_guards, order_edited_hooks
 from orders.models import STORE_DELIVERY_MODES, DeliveryMode, Order, OrderEvent, OrderLine
 from orders.services.line_stock import (
     ORDER_LINE,
@@ -113,7 +114,9 @@ def order_edit(
 ) -> Order:
     """Apply ``changes`` to an order in an editable status (``orders.statuses.EDITABLE``).
 
-    Raises ``Conflict`` ``not_editable``, ``ValidationFailed`` (field errors under
+    Raises ``Conflict`` ``not_editable``, a guard's ``Conflict`` (``orders.hooks``; fulfillment
+    refuses ``order_in_fulfillment`` while open fulfillment orders hold units of the order: their
+    lines and reservations would no longer match), ``ValidationFailed`` (field errors under
     ``lines.<i>`` (quantities), ``added_lines.<i>``, ``removed_lines.<i>``, ``delivery_mode``,
     ``pickup_location_id``) or ``InsufficientStock`` (field errors on the same paths); any of
     them means nothing was written. An edit that changes nothing writes nothing.
@@ -131,6 +134,9 @@ def order_edit(
                 code="not_editable",
                 details={"status": order.status},
             )
+        # Higher layers refuse an edit their records cannot follow (fulfillment: units held by
+        # open fulfillment orders), before anything is written.
+        order_edit_guards(order.pk)
         lines = order_lines_lock(order=order)
         plan = _validate(order, lines, changes)
         diff = _diff(order, lines, plan)
@@ -172,6 +178,10 @@ def order_edit(
         order_outbox_emit(
             order=order, topic="order.edited", payload={"event_id": event.pk, "changes": diff}
         )
+        # Once durable, higher layers react to the new version (fulfillment routes again what
+        # the edit added or moved: a task queued for the older version does nothing).
+        order_id, version = order.pk, order.version
+        transaction.on_commit(lambda: order_edited_hooks(order_id, version))
     return order
 
 
@@ -415,7 +425,13 @@ def _stock_apply(
     actor: str,
     source: str,
 ) -> None:
-    """Reserve first (a refusal raises before anything is released), then release."""
+    """Reserve first (a refusal raises before anything is released), then release.
+
+    Locks: the lines' reservations (ids ascending), then ``stock_reserve``'s levels, then the
+    released reservations' levels: two batches, a known deadlock risk against pk-ordered
+    lockers that PostgreSQL resolves by aborting one side (409, nothing written); why it is
+    kept: docs/architecture.md, "Locking order".
+    """
     held = line_reservations_active([line.id for line in lines], lock=True)
     terms = reservation_terms(r for rows in held.values() for r in rows)
     tier = reservation_tier(

@@ -46,11 +46,12 @@ from fulfillment.services.ship_to_store import (
     ship_to_store_receive,
 )
 from fulfillment.services.shipping import ParcelInput, shipment_create
-from inventory.models import Location, StockLevel
+from inventory.models import Location, Reservation, StockLevel
 from inventory.services import stock_receive
-from omnilog.core.errors import InsufficientStock, ValidationFailed
+from omnilog.core.errors import Conflict, InsufficientStock, ValidationFailed
 from omnilog.core.models import OutboxEvent
 from orders.models import Order, OrderEvent
+from orders.services.cancel import order_cancel
 from orders.services.capture import order_place
 from orders.services.inputs import (
     AddressInput,
@@ -314,7 +315,7 @@ def test_home_standard_from_the_warehouse_through_the_api() -> None:
     desk = floor()
     base = f"/api/v1/fulfillment-orders/{fo.pk}"
     assert desk.post(f"{base}/accept").json()["status"] == "accepted"
-    (pick_list,) = desk.get("/api/v1/locations/wh-paris/pick-lists?plan=true").json()
+    (pick_list,) = desk.post("/api/v1/locations/wh-paris/pick-lists/plan").json()
     pick_pdf = desk.get(f"/api/v1/pick-lists/{pick_list['id']}/pdf")
     assert (pick_pdf.status_code, pick_pdf.content[:5]) == (200, b"%PDF-")
     scan = f"/api/v1/pick-lists/{pick_list['id']}/scan"
@@ -672,6 +673,79 @@ def test_ship_to_store_transfers_from_the_warehouse() -> None:
     assert ship_to_store_ready(transfer_id=transfer.pk, actor="t").pk == store_fo.pk
     assert FulfillmentOrder.objects.filter(order=order).count() == 2
     assert TransferOrder.objects.count() == 1
+
+
+def test_ship_to_store_cancelled_in_transit_reserves_nothing_at_the_store() -> None:
+    net = world()
+    order = place(net, {"MUG": 2}, DeliveryInput(mode="ship_to_store", store_code="st-opera"))
+    fo = route(order)
+    prepare(fo, {"MUG": 2}, weight_grams=900)
+    transfer = ship_to_store_dispatch(fulfillment_order_id=fo.pk, actor="staff:ana")
+    order_cancel(order_id=order.pk, reason="customer changed mind", actor="customer")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+
+    (line,) = transfer.lines.all()
+    settled = ship_to_store_receive(
+        transfer_id=transfer.pk, lines=[ReceivedLine(line.pk, 2)], actor="store:st-opera"
+    )
+    # The units arrived and stay free stock at the store: nothing is reserved for a cancelled
+    # order, no store fulfillment order is created; the warehouse's is settled.
+    assert settled.pk == fo.pk
+    fo.refresh_from_db()
+    order.refresh_from_db()
+    assert (fo.status, order.status) == ("delivered", "cancelled")
+    assert stock(net)[("MUG", "st-opera")] == (2, 0, 0)
+    assert not Reservation.objects.filter(location=net["store"], status="active").exists()
+    assert list(FulfillmentOrder.objects.filter(order=order).values_list("pk", flat=True)) == [
+        fo.pk
+    ]
+    assert_ledger_consistent()
+    # Idempotent: calling it again changes nothing.
+    assert ship_to_store_ready(transfer_id=transfer.pk, actor="t").pk == fo.pk
+    assert stock(net)[("MUG", "st-opera")] == (2, 0, 0)
+
+
+def test_ship_to_store_partly_cancelled_in_transit_reserves_what_is_still_owed() -> None:
+    net = world()
+    order = place(net, {"MUG": 2}, DeliveryInput(mode="ship_to_store", store_code="st-opera"))
+    fo = route(order)
+    prepare(fo, {"MUG": 2}, weight_grams=900)
+    transfer = ship_to_store_dispatch(fulfillment_order_id=fo.pk, actor="staff:ana")
+    (order_line,) = order.lines.all()
+    order_cancel(order_id=order.pk, lines=[(order_line.pk, 1)], reason="one less", actor="c")
+
+    (line,) = transfer.lines.all()
+    store_fo = ship_to_store_receive(
+        transfer_id=transfer.pk, lines=[ReceivedLine(line.pk, 2)], actor="store:st-opera"
+    )
+    assert store_fo.status == "ready_for_pickup"
+    assert stock(net)[("MUG", "st-opera")] == (2, 1, 0)
+    fulfillment_order_handover(fulfillment_order_id=store_fo.pk, actor="store:st-opera")
+    order.refresh_from_db()
+    order_line.refresh_from_db()
+    assert order.status == "collected"
+    assert (order_line.quantity_fulfilled, order_line.quantity_cancelled) == (1, 1)
+    assert order_line.quantity_allocated == 0
+    assert stock(net)[("MUG", "st-opera")] == (1, 0, 0)
+    assert_ledger_consistent()
+
+
+def test_handover_of_a_cancelled_order_is_refused() -> None:
+    net = world()
+    order = place(net, {"CAP": 1}, DeliveryInput(mode="click_and_collect", store_code="st-opera"))
+    fo = route(order)
+    prepare(fo, {"CAP": 1}, weight_grams=300)
+    fulfillment_order_ready_for_pickup(fulfillment_order_id=fo.pk, actor="store:st-opera")
+    before = stock(net)
+    # A ready fulfillment order left behind by a cancelled order (as the in-transit race did).
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+    with pytest.raises(Conflict) as caught:
+        fulfillment_order_handover(fulfillment_order_id=fo.pk, actor="store:st-opera")
+    assert caught.value.code == "order_cancelled"
+    fo.refresh_from_db()
+    assert fo.status == "ready_for_pickup"
+    assert stock(net) == before
 
 
 @pytest.mark.parametrize(

@@ -243,3 +243,58 @@ def test_the_cached_live_policy_follows_a_version_bump() -> None:
     bumped = routing_policy_live()
     assert bumped is not first
     assert {s.name: s.version for s in bumped.rule_sets}["default"] == 2
+
+
+def _cancel_plan() -> Decision:
+    return Decision(
+        outcome=Outcome.CANCEL,
+        assignments=(),
+        shortfalls=(),
+        rule_set="hand-made",
+        rule_set_version=1,
+        rule="cancel after 3 days",
+        total_cost=0.0,
+        cost_components={},
+        verdicts=(),
+        search="none",
+        plans_evaluated=0,
+    )
+
+
+def test_a_cancel_outcome_cancels_once_routing_has_committed(
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    net = network()
+    order = place(net["web"], {"SHIRT": 2})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        decision = order_route(
+            order_id=order.pk, expected_version=1, trigger="retry", plan=_cancel_plan()
+        )
+    assert decision is not None
+    # Routing itself (holding stock-level locks) cancels nothing: the units are still held.
+    order.refresh_from_db()
+    assert order.status == "backordered"
+    assert [units for _, _, units, _ in active_reservations(order)] == [2]
+    for callback in callbacks:
+        callback()
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert active_reservations(order) == []
+    assert reserved(net["shirt"], net["wh1"]) + reserved(net["shirt"], net["wh2"]) == 0
+    assert_ledger_consistent()
+
+
+def test_a_cancel_outcome_is_dropped_when_the_order_moved_on(
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    net = network()
+    order = place(net["web"], {"SHIRT": 2})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_route(order_id=order.pk, expected_version=1, trigger="retry", plan=_cancel_plan())
+    Order.objects.filter(pk=order.pk).update(version=99)  # e.g. stock arrived, routed again
+    for callback in callbacks:
+        callback()
+    order.refresh_from_db()
+    assert order.status == "backordered"
+    assert [units for _, _, units, _ in active_reservations(order)] == [2]
+    assert_ledger_consistent()

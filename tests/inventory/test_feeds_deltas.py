@@ -177,6 +177,21 @@ def test_snapshot_with_sequence_supersedes_covered_messages_and_resets_the_curso
     assert_ledger_consistent()
 
 
+def test_snapshot_drains_the_held_messages_that_continue_its_cursor(till) -> None:  # type: ignore[no-untyped-def]
+    # The drain runs after the snapshot's transaction, holding the source's lock again.
+    _, store, (b0, _), source = till
+    send(1, ("B-0", 5))
+    send(4, ("B-0", 2))  # held: 2 and 3 are missing
+    send(5, ("B-0", -1))  # held
+    job = snapshot({"B-0": 8}, as_of=BASE + timedelta(minutes=3, seconds=30), sequence=3)
+    assert job.status == "succeeded"
+    assert statuses() == {1: "applied", 4: "applied", 5: "applied"}
+    source.refresh_from_db()
+    assert (source.last_sequence, source.is_resync_requested) == (5, False)
+    assert level(b0, store).on_hand == 9
+    assert_ledger_consistent()
+
+
 class FeedModel:
     """The feed rules in a few lines of Python, event by event (sequence n occurs at n min).
 
