@@ -10,8 +10,12 @@ The ``webhook-id`` header is the carrier's event id: an event already recorded f
 is a duplicate (answered 200, nothing written). A repeated status (another hub scan) is recorded
 without a move; a move ``fulfillment.shipping_statuses`` refuses is a 409 with nothing written.
 Effects, in one short transaction holding the order, fulfillment order and shipment locks:
-``delivered`` moves the fulfillment order (shipped -> delivered) and, once every live
-fulfillment order is delivered or collected, the order (``order_transition``); every event
+a carrier scan proves the parcel left, so an event for a fulfillment order still ``packed``
+first ships it (``fulfillment_order_ship``: its stock is committed, the order moves) in the same
+transaction and the global lock order (the order row, its lines, the fulfillment order, its
+lines, reservations, levels; a refused event rolls that back too); ``delivered`` moves the
+fulfillment order (shipped -> delivered) and, once every live fulfillment order is delivered or
+collected, the order (``order_transition``); every event
 writes a ``ShipmentEvent``, an ``OrderEvent`` and an outbox event ``shipment.<status>``
 (``returned_to_sender`` is for returns to react to; ``failed_attempt`` for customer service).
 """
@@ -28,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
 
 from fulfillment.models import Carrier, FulfillmentOrder, Shipment, ShipmentEvent
+from fulfillment.services.lifecycle import fulfillment_order_ship
 from fulfillment.shipping_statuses import CARRIER_REPORTED, ShipmentStatus, shipment_can_transition
 from fulfillment.statuses import FulfillmentStatus
 from fulfillment.statuses import can_transition as fulfillment_can_transition
@@ -249,6 +254,17 @@ def carrier_event_receive(
         with transaction.atomic():
             # The global order: the order row, the fulfillment order, then the shipment.
             order = order_lock(order_id=order_id)
+            if FulfillmentOrder.objects.filter(
+                pk=fulfillment_order_id, status=FulfillmentStatus.PACKED
+            ).exists():
+                # Read under the order's lock (every step of the fulfillment order takes it).
+                # The parcel left without a ship step: commit its stock now, before the
+                # fulfillment order and shipment locks (the ship locks the order's lines first).
+                fulfillment_order_ship(
+                    fulfillment_order_id=fulfillment_order_id,
+                    actor=actor,
+                    now=payload.occurred_at,
+                )
             fulfillment_order = FulfillmentOrder.objects.select_for_update().get(
                 pk=fulfillment_order_id
             )

@@ -1,7 +1,9 @@
 """Fulfillment orders: accept, reject lines, and withdraw them (SLA missed, allocation lost).
 
-Lock order, as everywhere: the order row, its lines, then the fulfillment order, then
-reservations (by id, inside the inventory services), then stock levels. Rejection and
+Lock order, as everywhere: the order row, its lines, then the fulfillment order, its lines,
+then reservations (by id), then stock levels (by primary key). A rejection releasing several
+lines takes every reservation and level up front (``routing_rows_lock``) so the per-line
+``stock_release`` calls only re-lock rows already held. Rejection and
 withdrawal commit first and re-route after (``order_route`` with the rejecting location
 excluded for those lines), so that a re-route that loses every race still leaves the
 rejection recorded; the task then retries the routing.
@@ -13,7 +15,13 @@ What happens to the units:
   phantom units forever if no other location has stock.
 - withdrawn because the SLA passed: the units are real, so the reservation stays, unbound;
   the re-route moves it to the next location (``stock_allocate``).
-- allocation cancelled (a stock loss shorted the reservation): nothing is left to release.
+- allocation cancelled (a stock loss shorted the reservation, wholly or in part): nothing is
+  left to release; the lines give up the units their reservation no longer holds. Only
+  unpicked units can be withdrawn (a picked unit is in a tote: it is never rejected); a packed
+  line left holding more than its reservation ships anyway (``lifecycle``).
+
+Only unpicked units can be rejected: the cap (quantity - rejected - picked) is checked under
+the line locks, so a pick scan racing a short pick cannot make a unit in a tote sellable.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, RoutingDecision
@@ -31,6 +39,7 @@ from fulfillment.services.routing import RoutingRaceLost, order_route
 from fulfillment.statuses import OPEN, REJECTABLE, FulfillmentStatus, can_transition
 from inventory.models import Reservation
 from inventory.services import stock_release
+from inventory.services.routing_support import routing_rows_lock
 from omnilog.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnilog.core.outbox import outbox_emit
 from orders.models import Order, OrderEvent, OrderLine
@@ -191,7 +200,8 @@ def fulfillment_order_reject(
     fulfillment order becomes ``rejected`` when nothing of it is left, and the order is
     re-routed (trigger ``rejected``) with this location excluded for those lines. Returns the
     new decision (None when the re-route was left to the task). Raises ``ValidationFailed``
-    (bad lines; nothing written) or ``Conflict`` (already picked, cancelled...).
+    (bad lines, or more units than are left unpicked; nothing written) or ``Conflict`` (the
+    fulfillment order is already picked, cancelled...).
     """
     errors: list[FieldError] = []
     if not lines:
@@ -224,16 +234,31 @@ def fulfillment_order_reject(
             found = own.get(line_id)
             if found is None:
                 errors.append(FieldError(f"lines.{index}.line_id", "Not a line of it.", "invalid"))
-            elif quantity > found.quantity_open:
+            elif quantity > _unpicked(found):
+                # Read under the line's lock: picked units are in a tote, never rejected.
                 errors.append(
                     FieldError(
                         f"lines.{index}.quantity",
-                        f"At most {found.quantity_open} can be rejected.",
+                        f"At most {_unpicked(found)} can be rejected"
+                        + (
+                            f" ({found.quantity_picked} already picked)."
+                            if found.quantity_picked
+                            else "."
+                        ),
                         "out_of_range",
                     )
                 )
         if errors:
             raise ValidationFailed("The rejection is not valid.", field_errors=errors)
+        # Every reservation the release touches, then their levels, in the global order.
+        routing_rows_lock(
+            reservation_ids=[
+                reservation_id
+                for line_id, _, _ in lines
+                if (reservation_id := own[line_id].reservation_id) is not None
+            ],
+            targets=(),
+        )
         rejected = []
         for line_id, quantity, reason in sorted(
             lines, key=lambda item: own[item[0]].reservation_id or 0
@@ -264,6 +289,10 @@ def fulfillment_order_reject(
     return reroute(order_id=order.pk, version=version, trigger=RoutingDecision.Trigger.REJECTED)
 
 
+def _unpicked(line: FulfillmentOrderLine) -> int:
+    return line.quantity - line.quantity_rejected - line.quantity_picked
+
+
 def _release(line: FulfillmentOrderLine, quantity: int, reason: str, actor: str) -> None:
     if line.reservation_id is None:
         return
@@ -288,8 +317,9 @@ def fulfillment_order_withdraw(
 
     ``trigger`` ``sla_timeout``: only while it is still ``created`` past ``accept_by`` (an
     acceptance that won the race keeps it); the reservations stay, unbound, for the re-route.
-    ``allocation_cancelled``: lines whose reservation is gone. The location is excluded for
-    the withdrawn lines (recorded as rejected with ``reason``).
+    ``allocation_cancelled``: the units the lines' reservations no longer hold (gone, or
+    shorted in part by a stock loss), youngest line first, unpicked units only. The location
+    is excluded for the withdrawn lines (recorded as rejected with ``reason``).
     """
     moment = now or timezone.now()
     with transaction.atomic():
@@ -308,17 +338,14 @@ def fulfillment_order_withdraw(
             .filter(fulfillment_order=fulfillment_order)
             .order_by("id")
         )
-        if trigger == RoutingDecision.Trigger.ALLOCATION_CANCELLED:
-            lost = set(
-                Reservation.objects.filter(
-                    pk__in=[line.reservation_id for line in lines if line.reservation_id],
-                    status__in=[Reservation.Status.RELEASED, Reservation.Status.EXPIRED],
-                ).values_list("pk", flat=True)
-            )
-            lines = [line for line in lines if line.reservation_id in lost]
+        cuts = (
+            _uncovered(fulfillment_order, lines)
+            if trigger == RoutingDecision.Trigger.ALLOCATION_CANCELLED
+            else {line.pk: _unpicked(line) for line in lines}
+        )
         withdrawn = []
         for line in lines:
-            units = line.quantity_open
+            units = cuts.get(line.pk, 0)
             if units == 0:
                 continue
             line.quantity_rejected += units
@@ -347,3 +374,49 @@ def fulfillment_order_withdraw(
         )
         version = order.version
     return reroute(order_id=order.pk, version=version, trigger=trigger)
+
+
+def _uncovered(
+    fulfillment_order: FulfillmentOrder, lines: list[FulfillmentOrderLine]
+) -> dict[int, int]:
+    """{line id: units to withdraw}: per reservation, the open units of the open fulfillment
+    orders' lines beyond what it still holds (nothing when released or expired), taken from
+    this fulfillment order's lines, youngest first, unpicked units only.
+
+    Precondition: the caller holds the fulfillment order's and its lines' locks. The
+    reservations are read without a lock: a loss shorting them further meanwhile is seen by the
+    next sweep.
+    """
+    reservation_ids = {line.reservation_id for line in lines if line.reservation_id is not None}
+    held = dict(
+        Reservation.objects.filter(
+            pk__in=reservation_ids, status=Reservation.Status.ACTIVE
+        ).values_list("pk", "quantity")
+    )
+    elsewhere = dict(
+        FulfillmentOrderLine.objects.filter(
+            reservation_id__in=reservation_ids,
+            fulfillment_order__status__in=list(OPEN),
+            quantity__gt=F("quantity_rejected"),
+        )
+        .exclude(fulfillment_order=fulfillment_order)
+        .values("reservation_id")
+        .annotate(units=Sum(F("quantity") - F("quantity_rejected")))
+        .values_list("reservation_id", "units")
+    )
+    cuts: dict[int, int] = {}
+    for reservation_id in sorted(reservation_ids):
+        group = [line for line in lines if line.reservation_id == reservation_id]
+        excess = (
+            sum(line.quantity_open for line in group)
+            + elsewhere.get(reservation_id, 0)
+            - held.get(reservation_id, 0)
+        )
+        for line in sorted(group, key=lambda item: item.pk, reverse=True):
+            if excess <= 0:
+                break
+            cut = min(excess, _unpicked(line))
+            if cut:
+                cuts[line.pk] = cut
+                excess -= cut
+    return cuts

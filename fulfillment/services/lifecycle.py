@@ -8,8 +8,18 @@ the order as a whole is. Stock leaves only here, through ``inventory.services.st
 is final, so a repeated call is a no-op.
 
 Lock order, as in ``fulfillment_orders``: the order row, its lines, the fulfillment order, its
-lines, then reservations and stock levels (inside ``stock_commit``). Ship-from-store and
-click-and-collect stores use the same services.
+lines, then every reservation the lines commit (by id) and their stock levels (by primary key),
+all taken up front (``routing_rows_lock``) before the first ``stock_commit``, which then only
+re-locks rows this transaction holds. Committing line by line without that would lock levels
+in line order and wait for a reservation while holding a level: a deadlock with another ship
+of the same products in the other order, or with any primary-key-ordered locker (feeds,
+transfers). Ship-from-store and click-and-collect stores use the same services.
+
+A stock loss may have shorted a line's reservation after its units were picked (the count did
+not see the units in the tote): the sweep ``fulfillment_allocations_check`` withdraws only
+unpicked units, so a packed line can hold more units than its reservation. Those units leave
+anyway (the parcel is real); only what the reservation still holds is committed, because the
+loss already took the rest off on hand. The event details say so (``not_reserved``).
 """
 
 from __future__ import annotations
@@ -29,7 +39,9 @@ from fulfillment.services.fulfillment_orders import (
     set_status,
 )
 from fulfillment.statuses import OPEN, FulfillmentStatus
+from inventory.models import Reservation
 from inventory.services import stock_commit
+from inventory.services.routing_support import routing_rows_lock
 from omnilog.core.errors import Conflict, FieldError, ValidationFailed
 from orders.models import DeliveryMode, Order, OrderLine
 from orders.services.timeline import order_lines_lock, order_lock
@@ -92,31 +104,61 @@ def _lock_lines(fulfillment_order: FulfillmentOrder) -> list[FulfillmentOrderLin
     )
 
 
+def _lock_stock(lines: list[FulfillmentOrderLine]) -> dict[int, int]:
+    """Lock the reservations the packed lines commit (id order), then their stock levels
+    (primary-key order), in the global order; return what each active one still holds.
+
+    Precondition: inside the transaction holding the lines' locks and no stock-level lock.
+    """
+    reservations = routing_rows_lock(
+        reservation_ids=[
+            line.reservation_id
+            for line in lines
+            if line.reservation_id is not None and line.quantity_packed
+        ],
+        targets=(),
+    )
+    return {
+        reservation.pk: reservation.quantity
+        for reservation in reservations
+        if reservation.status == Reservation.Status.ACTIVE
+    }
+
+
 def _commit_lines(
     *,
     lines: list[FulfillmentOrderLine],
     order_lines: list[OrderLine],
     actor: str,
 ) -> list[dict[str, int]]:
-    """Commit each line's packed units (reservations in id order) and count them fulfilled."""
+    """Commit each line's packed units (every reservation and level locked first, in the
+    global order) and count them fulfilled. Units a stock loss shorted from the reservation
+    after they were picked leave without a commit (see the module docstring)."""
+    held = _lock_stock(lines)
     by_id = {line.pk: line for line in order_lines}
     done = []
     for line in sorted(lines, key=lambda item: (item.reservation_id or 0, item.pk)):
         units = line.quantity_packed
         if units == 0:
             continue
+        shipped = {"line_id": line.order_line_id, "quantity": units}
         if line.reservation_id is not None:
-            stock_commit(
-                reservation_id=line.reservation_id,
-                quantity=units,
-                actor=actor,
-                source="fulfillment",
-            )
+            committed = min(units, held.get(line.reservation_id, 0))
+            if committed:
+                stock_commit(
+                    reservation_id=line.reservation_id,
+                    quantity=committed,
+                    actor=actor,
+                    source="fulfillment",
+                )
+                held[line.reservation_id] -= committed
+            if committed < units:
+                shipped["not_reserved"] = units - committed
         order_line = by_id[line.order_line_id]
         order_line.quantity_fulfilled += units
         order_line.quantity_allocated = max(0, order_line.quantity_allocated - units)
         order_line.save(update_fields=["quantity_fulfilled", "quantity_allocated"])
-        done.append({"line_id": line.order_line_id, "quantity": units})
+        done.append(shipped)
     return done
 
 
@@ -155,6 +197,9 @@ def fulfillment_order_ship(
     """A packed fulfillment order leaves: every packed unit is committed (stock leaves the
     location), the order lines count it fulfilled, the order becomes ``shipped`` (every unit
     fulfilled or cancelled) or ``partially_shipped``. Shipping a shipped order again is a no-op.
+    A pickup order (click-and-collect, ship-to-store) is refused (``Conflict``
+    ``not_a_carrier_order``): it is handed over at the store, or sent there by
+    ``ship_to_store_dispatch``, never shipped to the customer.
     """
     moment = now or timezone.now()
     with transaction.atomic():
@@ -163,6 +208,13 @@ def fulfillment_order_ship(
         fulfillment_order = _fulfillment_order_lock(fulfillment_order_id)
         if fulfillment_order.status == FulfillmentStatus.SHIPPED:
             return fulfillment_order
+        if fulfillment_order.delivery_mode in PICKUP_MODES:
+            raise Conflict(
+                f"FO-{fulfillment_order.pk} is {fulfillment_order.delivery_mode}: it is handed "
+                "over in store (or sent there by ship-to-store), not shipped.",
+                code="not_a_carrier_order",
+                details={"delivery_mode": fulfillment_order.delivery_mode},
+            )
         _require_status(fulfillment_order, FulfillmentStatus.PACKED)
         _require_no_open_parcel(fulfillment_order)
         lines = _lock_lines(fulfillment_order)

@@ -8,6 +8,12 @@ lines follow the reservations: the units a line's reservation no longer holds ar
 from it (recorded, like an SLA withdrawal, in ``quantity_rejected`` with the reason), a
 fulfillment order with nothing open left becomes ``cancelled`` with ``cancel_reason``, and the
 order lines' ``quantity_allocated`` is set to what their open fulfillment orders still hold.
+
+Only unpicked units are withdrawn (youngest line first). A cancel whose released units can only
+come from units already picked (in a tote, or packed in a parcel) is refused with ``Conflict``
+``units_already_picked``, which rolls the whole cancel back: the units are physically on their
+way, so the line would otherwise promise more than its reservation holds and could never ship.
+Unpacking them, or a return once they arrive, is a warehouse or customer-service decision.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine
 from fulfillment.services.fulfillment_orders import announce, set_status
 from fulfillment.statuses import OPEN, FulfillmentStatus
 from inventory.models import Reservation
+from omnilog.core.errors import Conflict
 from orders.models import Order, OrderLine
 
 CANCELLED_REASON = "order cancelled"
@@ -33,7 +40,8 @@ def fulfillment_orders_order_lines_cancelled(
 
     Precondition: inside the cancelling transaction, which holds the order's row lock, its
     lines' locks and the lines' reservation locks, and has already released the units.
-    Fulfillment orders are locked here (id order), then their lines.
+    Fulfillment orders are locked here (id order), then their lines. Raises ``Conflict``
+    ``units_already_picked`` when the units to withdraw are already picked (module docstring).
     """
     fulfillment_orders = {
         fo.pk: fo
@@ -77,7 +85,9 @@ def fulfillment_orders_order_lines_cancelled(
         for line in sorted(group, key=lambda item: item.pk, reverse=True):
             if excess <= 0:
                 break
-            cut = min(excess, line.quantity_open)
+            cut = min(excess, line.quantity - line.quantity_rejected - line.quantity_picked)
+            if cut <= 0:
+                continue
             line.quantity_rejected += cut
             line.rejection_reason = text
             line.save(update_fields=["quantity_rejected", "rejection_reason"])
@@ -85,6 +95,19 @@ def fulfillment_orders_order_lines_cancelled(
                 {"line_id": line.order_line_id, "quantity": cut}
             )
             excess -= cut
+        if excess > 0:
+            picked = sorted(group, key=lambda item: item.pk)
+            raise Conflict(
+                f"{excess} unit(s) to cancel are already picked at "
+                f"{fulfillment_orders[picked[0].fulfillment_order_id].location.code} "
+                f"(FO-{picked[0].fulfillment_order_id}); they can no longer be cancelled.",
+                code="units_already_picked",
+                details={
+                    "fulfillment_order_ids": sorted({line.fulfillment_order_id for line in group}),
+                    "order_line_ids": sorted({line.order_line_id for line in group}),
+                    "units": excess,
+                },
+            )
     allocated = dict(
         FulfillmentOrderLine.objects.filter(
             order_line_id__in=order_line_ids, fulfillment_order__status__in=list(OPEN)

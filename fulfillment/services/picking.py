@@ -479,6 +479,8 @@ def pick_short(
             f"No fulfillment order line {fulfillment_order_line_id}.",
             code="fulfillment_order_line_not_found",
         )
+    # A first check for a clear message; the binding one runs under the line's lock in
+    # ``fulfillment_order_reject`` (a scan may pick units meanwhile).
     unpicked = line.quantity - line.quantity_rejected - line.quantity_picked
     if quantity > unpicked:
         errors.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, RoutingDecision
@@ -62,13 +62,29 @@ def fulfillment_orders_sla_sweep(*, now: datetime | None = None, batch_size: int
 
 
 def fulfillment_allocations_check(*, batch_size: int = 200) -> int:
-    """Open fulfillment orders whose reservations were released behind their back (a stock
-    loss shorted them): withdraw those lines and re-route (``allocation_cancelled``)."""
+    """Open fulfillment orders whose reservations no longer hold what their lines promise: a
+    stock loss released them, or shorted part of them (the reservation stays active with fewer
+    units), behind their back. Withdraw the units they lack (unpicked ones: a picked unit
+    ships, see ``lifecycle``) and re-route (``allocation_cancelled``)."""
+    open_lines = FulfillmentOrderLine.objects.filter(
+        fulfillment_order__status__in=list(OPEN), quantity__gt=F("quantity_rejected")
+    )
+    promised = (
+        open_lines.filter(reservation_id=OuterRef("reservation_id"))
+        .order_by()
+        .values("reservation_id")
+        .annotate(units=Sum(F("quantity") - F("quantity_rejected")))
+        .values("units")
+    )
     ids = list(
-        FulfillmentOrderLine.objects.filter(
-            fulfillment_order__status__in=list(OPEN),
-            quantity__gt=F("quantity_rejected"),
-            reservation__status__in=[Reservation.Status.RELEASED, Reservation.Status.EXPIRED],
+        open_lines.filter(quantity__gt=F("quantity_rejected") + F("quantity_picked"))
+        .annotate(promised=Subquery(promised))
+        .filter(
+            Q(reservation__status__in=[Reservation.Status.RELEASED, Reservation.Status.EXPIRED])
+            | Q(
+                reservation__status=Reservation.Status.ACTIVE,
+                reservation__quantity__lt=F("promised"),
+            )
         )
         .order_by("fulfillment_order_id")
         .values_list("fulfillment_order_id", flat=True)
