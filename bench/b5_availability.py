@@ -103,6 +103,7 @@ def availability(context: BenchContext) -> Measurement:
         "/locations"
         for index in range(PRODUCT_PAGES)
     )
+    os.environ["CHANNEL_RATE_LIMIT"] = "100000000/min"  # measure the endpoint, not the limit
     server_context = dataclasses.replace(context, database_url=os.environ["DATABASE_URL"])
     with gunicorn_server(server_context) as port:
         progress("B5: list page (50 SKUs)")

@@ -152,6 +152,7 @@ def promise_api(context: BenchContext) -> Measurement:
     _, key = ChannelAPIKey.objects.create_key(name="b9", channel_id=channel_id)
     bodies = _bodies(stores, skus)
     connection.close()
+    os.environ["CHANNEL_RATE_LIMIT"] = "100000000/min"  # measure the endpoint, not the limit
     server_context = dataclasses.replace(context, database_url=os.environ["DATABASE_URL"])
     sizes = context.sizes
     with gunicorn_server(server_context) as port:

@@ -98,7 +98,10 @@ class RoutingRuleSetAdmin(admin.ModelAdmin[RoutingRuleSet]):
     inlines = (RoutingRuleInline,)
     actions = ("whatif",)
 
-    @admin.action(description="What-if: replay a period against the selected draft")
+    @admin.action(
+        description="What-if: replay a period against the selected draft",
+        permissions=["change"],
+    )
     def whatif(
         self, request: HttpRequest, queryset: QuerySet[RoutingRuleSet]
     ) -> HttpResponse | None:
@@ -251,7 +254,7 @@ class FulfillmentOrderAdmin(admin.ModelAdmin[FulfillmentOrder]):
                 )
         return done
 
-    @admin.action(description="Accept selected fulfillment orders")
+    @admin.action(description="Accept selected fulfillment orders", permissions=["change"])
     def accept_orders(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder]) -> None:
         actor = request.user.get_username()
         done = self._run(
@@ -261,7 +264,10 @@ class FulfillmentOrderAdmin(admin.ModelAdmin[FulfillmentOrder]):
         )
         self.message_user(request, f"{done} fulfillment order(s) accepted.", messages.SUCCESS)
 
-    @admin.action(description="Reject every open line of the selected (re-routes the orders)")
+    @admin.action(
+        description="Reject every open line of the selected (re-routes the orders)",
+        permissions=["change"],
+    )
     def reject_orders(self, request: HttpRequest, queryset: QuerySet[FulfillmentOrder]) -> None:
         actor = request.user.get_username()
         reason = (request.POST.get("reason") or "").strip() or "rejected in the back office"

@@ -166,7 +166,7 @@ class TransferOrderAdmin(admin.ModelAdmin[TransferOrder]):
             obj is None or obj.status == TransferOrder.Status.DRAFT
         )
 
-    @admin.action(description="Ship selected transfers")
+    @admin.action(description="Ship selected transfers", permissions=["change"])
     def ship_selected(self, request: HttpRequest, queryset: QuerySet[TransferOrder]) -> None:
         for transfer_id in queryset.order_by("id").values_list("id", flat=True):
             try:
@@ -176,7 +176,10 @@ class TransferOrderAdmin(admin.ModelAdmin[TransferOrder]):
             else:
                 self.message_user(request, f"TR-{transfer_id} shipped.", messages.SUCCESS)
 
-    @admin.action(description="Receive selected transfers as shipped (no discrepancy)")
+    @admin.action(
+        description="Receive selected transfers as shipped (no discrepancy)",
+        permissions=["change"],
+    )
     def receive_selected_as_shipped(
         self, request: HttpRequest, queryset: QuerySet[TransferOrder]
     ) -> None:

@@ -8,6 +8,7 @@ orphan file, and every web process serves them without shared storage).
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -17,6 +18,7 @@ from fulfillment.models import FulfillmentOrder
 from fulfillment.shipping_statuses import ShipmentStatus, TransferStatus
 from inventory.models import Location, Product, Reservation
 from omnilog.core.models import TimeStampedModel, webhook_secret_new
+from omnilog.core.webhooks import WebhookVerificationError, secret_check
 from orders.models import Order
 
 __all__ = [
@@ -47,6 +49,14 @@ class Carrier(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        try:
+            secret_check(self.webhook_secret)
+        except WebhookVerificationError as error:
+            raise ValidationError(
+                {"webhook_secret": f"Not a valid webhook secret: {error} (whsec_ + base64)."}
+            ) from error
 
 
 class RelayPoint(TimeStampedModel):

@@ -26,6 +26,8 @@ from omnilog.core.errors import ApplicationError
 COUNT_SIGNING_SALT = "inventory.stock-count-import"
 COUNT_MAX_ROWS = 5000
 COUNT_COLUMNS = ("sku", "location", "counted")
+# Quantities are PostgreSQL integers: bound them so a typo is a form error, not a 500.
+COUNT_MAX_UNITS = 1_000_000
 
 
 def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
@@ -44,7 +46,10 @@ def _require(request: HttpRequest, permission: str) -> None:
 
 class StockAdjustForm(forms.Form):
     quantity_delta = forms.IntegerField(
-        label="Change in on hand", help_text="Signed: +3 adds three units, -2 removes two."
+        label="Change in on hand",
+        help_text="Signed: +3 adds three units, -2 removes two.",
+        min_value=-COUNT_MAX_UNITS,
+        max_value=COUNT_MAX_UNITS,
     )
     reason = forms.CharField(max_length=200, help_text="Why (stored in the ledger).")
 
@@ -124,7 +129,7 @@ def _count(value: Any) -> int | None:
         number = int(str(value).strip())
     except (TypeError, ValueError):
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number <= COUNT_MAX_UNITS else None
 
 
 def count_rows_preview(dataset: tablib.Dataset) -> list[CountRow]:
@@ -166,7 +171,7 @@ def count_rows_preview(dataset: tablib.Dataset) -> list[CountRow]:
         elif location_id is None:
             error = f"Unknown location {code!r}."
         elif counted is None:
-            error = f"Counted must be a whole number, zero or more (got {value!r})."
+            error = f"Counted must be a whole number from 0 to {COUNT_MAX_UNITS} (got {value!r})."
         elif (product_id, location_id) in seen:
             error = "Counted twice in this file."
         seen.add((product_id, location_id))

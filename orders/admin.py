@@ -284,7 +284,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     def _reason(self, request: HttpRequest, default: str) -> str:
         return (request.POST.get("reason") or "").strip() or default
 
-    @admin.action(description="Put on hold")
+    @admin.action(description="Put on hold", permissions=["change"])
     def hold_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         reason = self._reason(request, "Held from the back office")
         actor = request.user.get_username()
@@ -295,7 +295,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             lambda pk: order_hold(order_id=pk, reason=reason, actor=actor, source="admin"),
         )
 
-    @admin.action(description="Release hold")
+    @admin.action(description="Release hold", permissions=["change"])
     def release_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = request.user.get_username()
         self._run(
@@ -305,7 +305,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             lambda pk: order_release(order_id=pk, actor=actor, source="admin"),
         )
 
-    @admin.action(description="Cancel (every open unit)")
+    @admin.action(description="Cancel (every open unit)", permissions=["change"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         reason = self._reason(request, "Cancelled from the back office")
         actor = request.user.get_username()
@@ -421,7 +421,14 @@ class CustomerMergeAdmin(CustomerAdmin):
 
     actions = ("merge_customers",)
 
-    @admin.action(description="Merge the selected customers (choose the one to keep)")
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        """A merge rewrites the kept customer and deletes the others: it needs both rights."""
+        return self.has_change_permission(request) and self.has_delete_permission(request)
+
+    @admin.action(
+        description="Merge the selected customers (choose the one to keep)",
+        permissions=["merge"],
+    )
     def merge_customers(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from omnilog.core.errors import FieldError, NotFound, ValidationFailed
 from orders.filters import OrderFilter
 from orders.models import Order, OrderEvent, OrderLine
+from orders.statuses import OrderStatus
 
 
 def _orders_for_channel(channel_id: int) -> QuerySet[Order]:
@@ -104,8 +105,50 @@ class Tracking:
     pickup_code: str | None = None
 
 
-def _tracking(order: Order) -> Tracking:
+# What the public tracking page shows of the timeline: fixed labels, never an event's
+# ``message`` (hold reasons, merge notes, location codes are for the back office).
+_PUBLIC_STATUS_LABELS: dict[str, str] = {
+    OrderStatus.IN_FULFILLMENT: "Being prepared",
+    OrderStatus.PARTIALLY_SHIPPED: "Partly shipped",
+    OrderStatus.SHIPPED: "Shipped",
+    OrderStatus.READY_FOR_PICKUP: "Ready for pickup",
+    OrderStatus.DELIVERED: "Delivered",
+    OrderStatus.COLLECTED: "Collected",
+    OrderStatus.COMPLETED: "Completed",
+    OrderStatus.CANCELLED: "Cancelled",
+}
+_PUBLIC_KIND_LABELS: dict[str, str] = {
+    OrderEvent.Kind.PLACED: "Order placed",
+    OrderEvent.Kind.SHIPMENT: "Shipment update",
+    OrderEvent.Kind.PICKUP: "Pickup update",
+}
+
+
+def _public_timeline_entry(event: OrderEvent) -> TimelineEntry | None:
+    label = _PUBLIC_STATUS_LABELS.get(event.to_status) or _PUBLIC_KIND_LABELS.get(event.kind)
+    if label is None:
+        return None
+    return TimelineEntry(
+        at=event.created_at, kind=event.kind, label=label, status=event.to_status, message=""
+    )
+
+
+def _tracking(order: Order, *, is_public: bool = False) -> Tracking:
     kinds = dict(OrderEvent.Kind.choices)
+    if is_public:
+        entries = (_public_timeline_entry(event) for event in order.events.all())
+        timeline = tuple(entry for entry in entries if entry is not None)
+    else:
+        timeline = tuple(
+            TimelineEntry(
+                at=event.created_at,
+                kind=event.kind,
+                label=kinds.get(event.kind, event.kind),
+                status=event.to_status,
+                message=event.message,
+            )
+            for event in order.events.all()
+        )
     return Tracking(
         order_id=order.pk,
         number=order.number,
@@ -134,16 +177,7 @@ def _tracking(order: Order) -> Tracking:
             )
             for line in order.lines.all()
         ),
-        timeline=tuple(
-            TimelineEntry(
-                at=event.created_at,
-                kind=event.kind,
-                label=kinds.get(event.kind, event.kind),
-                status=event.to_status,
-                message=event.message,
-            )
-            for event in order.events.all()
-        ),
+        timeline=timeline,
     )
 
 
@@ -163,10 +197,12 @@ def order_tracking(*, channel_id: int, order_id: int) -> Tracking:
 
 
 def order_tracking_by_token(*, token: str) -> Tracking:
-    """Tracking for the customer's link (3 queries); ``NotFound`` for an unknown token."""
+    """Tracking for the customer's link (3 queries); ``NotFound`` for an unknown token.
+
+    Anyone holding the link sees it: the timeline keeps customer-facing events only."""
     if not token or len(token) > 64:
         raise NotFound("No such order.")
     order = _tracking_queryset().filter(tracking_token=token).first()
     if order is None:
         raise NotFound("No such order.")
-    return _tracking(order)
+    return _tracking(order, is_public=True)

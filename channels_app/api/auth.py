@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 from rest_framework_api_key.permissions import KeyParser
 
+from channels_app.api.throttling import ChannelRateThrottle
 from channels_app.models import ChannelAPIKey, SalesChannel
 
 API_KEY_HEADER = "X-Api-Key"
@@ -103,6 +104,7 @@ class ChannelApi(APIView):
 
     authentication_classes = (ChannelAPIKeyAuthentication,)
     permission_classes = (HasChannel,)
+    throttle_classes = (ChannelRateThrottle,)
 
 
 class ChannelAPIKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fulfillment.api.limits import MAX_DIMENSION_MM, MAX_TOTE, MAX_UNITS, MAX_WEIGHT_GRAMS
 from fulfillment.documents import packing_slip_pdf, pick_list_pdf
 from fulfillment.models import FulfillmentOrder, Parcel, PickList, PickTask
 from fulfillment.selectors_picking import fulfillment_order_get, pick_list_get, pick_list_list
@@ -38,6 +38,7 @@ from fulfillment.services.picking import (
     pick_short,
     picking_plan_location,
 )
+from omnilog.core.authentication import STAFF_AUTHENTICATION_CLASSES
 
 
 class IsFulfillmentStaff(BasePermission):
@@ -51,7 +52,7 @@ class IsFulfillmentStaff(BasePermission):
 
 
 class FloorApi(APIView):
-    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = (IsFulfillmentStaff,)
 
     def actor(self, request: Request) -> str:
@@ -176,7 +177,7 @@ class PickListOutput(serializers.ModelSerializer[PickList]):
 
 class RejectLineInput(serializers.Serializer[Any]):
     line_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
     reason = serializers.CharField(max_length=200)
 
 
@@ -186,12 +187,14 @@ class RejectInput(serializers.Serializer[Any]):
 
 class ScanInput(serializers.Serializer[Any]):
     ean = serializers.CharField(max_length=32)
-    quantity = serializers.IntegerField(min_value=1, default=1)
-    tote = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS, default=1)
+    tote = serializers.IntegerField(
+        min_value=1, max_value=MAX_TOTE, required=False, allow_null=True, default=None
+    )
 
 
 class ShortInput(serializers.Serializer[Any]):
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
     reason = serializers.ChoiceField(choices=SHORT_REASONS)
 
 
@@ -200,10 +203,10 @@ class PackScanInput(serializers.Serializer[Any]):
 
 
 class PackCloseInput(serializers.Serializer[Any]):
-    weight_grams = serializers.IntegerField(min_value=1)
-    length_mm = serializers.IntegerField(min_value=1, required=False)
-    width_mm = serializers.IntegerField(min_value=1, required=False)
-    height_mm = serializers.IntegerField(min_value=1, required=False)
+    weight_grams = serializers.IntegerField(min_value=1, max_value=MAX_WEIGHT_GRAMS)
+    length_mm = serializers.IntegerField(min_value=1, max_value=MAX_DIMENSION_MM, required=False)
+    width_mm = serializers.IntegerField(min_value=1, max_value=MAX_DIMENSION_MM, required=False)
+    height_mm = serializers.IntegerField(min_value=1, max_value=MAX_DIMENSION_MM, required=False)
     box_code = serializers.CharField(max_length=16, required=False, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +218,7 @@ class PackCloseInput(serializers.Serializer[Any]):
 
 class HandoverLineInput(serializers.Serializer[Any]):
     line_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
 
 
 class HandoverInput(serializers.Serializer[Any]):
@@ -250,21 +253,24 @@ class FulfillmentOrderRejectApi(FloorApi):
 
 
 class LocationPickListsApi(FloorApi):
-    """``GET``: the location's open and in-progress pick lists; ``?plan=true`` plans first."""
+    """``GET``: the location's open and in-progress pick lists (read-only)."""
 
     pagination_class = None
 
-    @extend_schema(
-        parameters=[OpenApiParameter("plan", bool, description="Plan open lines first.")],
-        responses=PickListOutput(many=True),
-        tags=["fulfillment"],
-    )
+    @extend_schema(responses=PickListOutput(many=True), tags=["fulfillment"])
     def get(self, request: Request, location_code: str) -> Response:
-        plan = request.query_params.get("plan", "").lower() in {"1", "true", "yes"}
-        location_id, pick_lists = pick_list_list(location_code=location_code)
-        if plan:
-            picking_plan_location(location_id=location_id)
-            _, pick_lists = pick_list_list(location_code=location_code)
+        _, pick_lists = pick_list_list(location_code=location_code)
+        return Response(PickListOutput(pick_lists, many=True).data)
+
+
+class LocationPickListsPlanApi(FloorApi):
+    """``POST``: plan the location's open lines into pick lists, then list them as ``GET`` does."""
+
+    @extend_schema(request=None, responses=PickListOutput(many=True), tags=["fulfillment"])
+    def post(self, request: Request, location_code: str) -> Response:
+        location_id, _ = pick_list_list(location_code=location_code)
+        picking_plan_location(location_id=location_id)
+        _, pick_lists = pick_list_list(location_code=location_code)
         return Response(PickListOutput(pick_lists, many=True).data)
 
 

@@ -25,6 +25,11 @@ urlpatterns = [
         views.LocationPickListsApi.as_view(),
         name="location-pick-lists",
     ),
+    path(
+        "locations/<slug:location_code>/pick-lists/plan",
+        views.LocationPickListsPlanApi.as_view(),
+        name="location-pick-lists-plan",
+    ),
     path("pick-lists/<int:pick_list_id>", views.PickListDetailApi.as_view(), name="pick-list"),
     path(
         "pick-lists/<int:pick_list_id>/scan", views.PickListScanApi.as_view(), name="pick-list-scan"

@@ -13,13 +13,13 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_app.api.auth import ChannelApi
+from fulfillment.api.limits import MAX_DIMENSION_MM, MAX_UNITS, MAX_WEIGHT_GRAMS
 from fulfillment.models import RelayPoint, Shipment, TransferOrder
 from fulfillment.services.carrier_events import carrier_event_receive
 from fulfillment.services.relay_points import relay_points_nearest
@@ -31,14 +31,14 @@ from fulfillment.services.transfers import (
     transfer_receive,
     transfer_ship,
 )
+from omnilog.core.authentication import STAFF_AUTHENTICATION_CLASSES
 from omnilog.core.errors import NotFound
 
 PROBLEM = OpenApiTypes.OBJECT
 
 
 class StaffApi(APIView):
-    # Basic first: an anonymous call gets 401 with a WWW-Authenticate challenge.
-    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = (IsAdminUser,)
 
 
@@ -174,10 +174,10 @@ class ShipmentCreateApi(StaffApi):
 
     class ShipmentCreateInputSerializer(serializers.Serializer[dict[str, Any]]):
         class ParcelSerializer(serializers.Serializer[dict[str, Any]]):
-            weight_grams = serializers.IntegerField(min_value=1)
-            length_mm = serializers.IntegerField(min_value=1)
-            width_mm = serializers.IntegerField(min_value=1)
-            height_mm = serializers.IntegerField(min_value=1)
+            weight_grams = serializers.IntegerField(min_value=1, max_value=MAX_WEIGHT_GRAMS)
+            length_mm = serializers.IntegerField(min_value=1, max_value=MAX_DIMENSION_MM)
+            width_mm = serializers.IntegerField(min_value=1, max_value=MAX_DIMENSION_MM)
+            height_mm = serializers.IntegerField(min_value=1, max_value=MAX_DIMENSION_MM)
 
         fulfillment_order_id = serializers.IntegerField()
         carrier = serializers.CharField(max_length=32)
@@ -321,7 +321,7 @@ class TransferCreateApi(StaffApi):
     class TransferCreateInputSerializer(serializers.Serializer[dict[str, Any]]):
         class TransferCreateLineSerializer(serializers.Serializer[dict[str, Any]]):
             product_id = serializers.IntegerField()
-            quantity = serializers.IntegerField(min_value=1)
+            quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
             reservation_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
         from_location_id = serializers.IntegerField()
@@ -392,7 +392,7 @@ class TransferReceiveApi(StaffApi):
     class TransferReceiveInputSerializer(serializers.Serializer[dict[str, Any]]):
         class TransferReceiveLineSerializer(serializers.Serializer[dict[str, Any]]):
             line_id = serializers.IntegerField()
-            quantity_received = serializers.IntegerField(min_value=0)
+            quantity_received = serializers.IntegerField(min_value=0, max_value=MAX_UNITS)
             note = serializers.CharField(
                 required=False, allow_blank=True, default="", max_length=200
             )

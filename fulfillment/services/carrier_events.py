@@ -68,6 +68,21 @@ class _Payload:
     raw: dict[str, Any]
 
 
+def _has_nul(document: Any) -> bool:
+    """Whether any string (key or value) of a parsed JSON document holds U+0000."""
+    pending = [document]
+    while pending:  # a loop, not recursion: the document may nest as deep as json allows
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
 def _parse(body: bytes) -> _Payload:
     try:
         data = json.loads(body)
@@ -75,6 +90,11 @@ def _parse(body: bytes) -> _Payload:
         raise ApplicationError("The body is not JSON.", code="malformed_json", status=400) from None
     if not isinstance(data, dict):
         raise ValidationFailed("A JSON object is expected.", code="invalid_payload")
+    if _has_nul(data):
+        # PostgreSQL text and jsonb cannot hold U+0000: refused here, not a database error.
+        raise ValidationFailed(
+            "The carrier event contains a NUL character (\\u0000).", code="invalid_payload"
+        )
     errors: list[FieldError] = []
     number = data.get("tracking_number")
     if not isinstance(number, str) or not number.strip():
@@ -84,7 +104,10 @@ def _parse(body: bytes) -> _Payload:
     if status not in allowed:
         errors.append(FieldError("status", f"One of {', '.join(allowed)}.", "invalid_choice"))
     raw_moment = data.get("occurred_at")
-    moment = parse_datetime(raw_moment) if isinstance(raw_moment, str) else None
+    try:
+        moment = parse_datetime(raw_moment) if isinstance(raw_moment, str) else None
+    except ValueError:  # well formed but not a date, e.g. 2026-02-30
+        moment = None
     if moment is None or moment.tzinfo is None:
         errors.append(
             FieldError("occurred_at", "An ISO 8601 date-time with a time zone.", "invalid")

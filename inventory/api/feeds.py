@@ -8,13 +8,11 @@ channel sells stock, it does not report it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,19 +26,19 @@ from inventory.services.feeds import (
     feed_delta_receive,
     feed_snapshot_submit,
 )
+from omnilog.core.authentication import STAFF_AUTHENTICATION_CLASSES
 from omnilog.core.errors import NotFound
 from omnilog.core.parsers import LimitedJSONParser
 
 if TYPE_CHECKING:
-    from django.http import QueryDict
+    pass
 
 TAGS = ["feeds"]
 _CHUNK = 1 << 20
 
 
 class FeedApi(APIView):
-    # Basic first: an anonymous call gets 401 with a WWW-Authenticate challenge.
-    authentication_classes = [BasicAuthentication, SessionAuthentication]
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = [IsAdminUser]
 
 
@@ -101,14 +99,17 @@ def _chunks(stream: Any) -> Iterator[bytes]:
 class FeedSnapshotSubmitApi(FeedApi):
     """``POST /feeds/{source}/snapshots``: queue a snapshot job (202 + the job resource).
 
-    Body: ``text/csv`` (header ``sku,location,on_hand``), ``application/json``
-    (``{"as_of", "sequence"?, "rows": [{"sku", "location", "on_hand"}]}``), or
-    ``multipart/form-data`` with a ``file`` part. Parameters (query string or form fields):
-    ``as_of`` (required for CSV), ``mode`` (``all_or_nothing`` | ``apply_valid``),
+    Body: ``text/csv`` (header ``sku,location,on_hand``) or ``application/json``
+    (``{"as_of", "sequence"?, "rows": [{"sku", "location", "on_hand"}]}``). Parameters (query
+    string): ``as_of`` (required for CSV), ``mode`` (``all_or_nothing`` | ``apply_valid``),
     ``sequence`` (the source's last sequence included in the snapshot).
+
+    No ``multipart/form-data`` (nor any other body a cross-site HTML form can send): with HTTP
+    Basic, which skips the CSRF check, such a form could submit a snapshot in a staff member's
+    name. A file is uploaded through the admin's CSV import instead.
     """
 
-    parser_classes = [MultiPartParser]
+    parser_classes = []  # the body is streamed from ``request.stream``, never parsed
 
     @extend_schema(
         tags=TAGS,
@@ -124,23 +125,12 @@ class FeedSnapshotSubmitApi(FeedApi):
     def post(self, request: Request, source: str) -> Response:
         params: dict[str, Any] = dict(request.query_params.items())
         content_type = (request.content_type or "").split(";")[0].strip().lower()
-        if content_type == "multipart/form-data":
-            form = cast("QueryDict", request.data)
-            params.update({key: value for key, value in form.items() if key != "file"})
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise exceptions.ValidationError({"file": ["Send the snapshot in a 'file' part."]})
-            name = (upload.name or "").lower()
-            file_format = params.get("format") or ("json" if name.endswith(".json") else "csv")
-            chunks: Iterator[bytes] = iter(upload.chunks())
-        elif content_type in ("text/csv", "application/json"):
-            file_format = "csv" if content_type == "text/csv" else "json"
-            chunks = _chunks(request.stream)
-        else:
+        if content_type not in ("text/csv", "application/json"):
             raise exceptions.UnsupportedMediaType(content_type or "(none)")
+        file_format = "csv" if content_type == "text/csv" else "json"
         job = feed_snapshot_submit(
             source_code=source,
-            chunks=chunks,
+            chunks=_chunks(request.stream),
             file_format=file_format,
             mode=params.get("mode") or FeedJob.Mode.ALL_OR_NOTHING,
             as_of=params.get("as_of"),
@@ -180,7 +170,7 @@ class FeedDeltaReceiveApi(FeedApi):
 
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
         message_id = serializers.CharField(max_length=100)
-        sequence = serializers.IntegerField(min_value=1)
+        sequence = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
         occurred_at = serializers.DateTimeField()
         lines = serializers.ListField(min_length=1, max_length=1000)
 

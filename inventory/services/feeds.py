@@ -71,6 +71,7 @@ Status = FeedJob.Status
 # How far ahead of our clock a source's clock may run (as_of checks, the replay window:
 # a source's own delta recorded more than this before as_of is taken as included).
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_SEQUENCE = 2**63 - 1  # the sequence columns are PostgreSQL bigints
 
 
 def _field_error(field: str, message: str, code: str = "invalid") -> ValidationFailed:
@@ -80,7 +81,10 @@ def _field_error(field: str, message: str, code: str = "invalid") -> ValidationF
 def _parse_as_of(value: datetime | str | None) -> datetime:
     if value is None or value == "":
         raise _field_error("as_of", "The snapshot's as-of time is required.", "required")
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    try:
+        parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    except ValueError:  # well formed but not a date, e.g. 2026-02-30
+        parsed = None
     if parsed is None:
         raise _field_error("as_of", "Not an ISO 8601 date and time.")
     if timezone.is_naive(parsed):
@@ -93,12 +97,15 @@ def _parse_as_of(value: datetime | str | None) -> datetime:
 def _parse_sequence(value: Any) -> int | None:
     if value is None or value == "":
         return None
+    # A JSON document may carry anything: only an integer or its digits (not 1.5, not true).
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _field_error("sequence", "Must be a whole number.")
     try:
         sequence = int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         raise _field_error("sequence", "Must be a whole number.") from None
-    if sequence < 0 or isinstance(value, bool):
-        raise _field_error("sequence", "Must be a whole number, 0 or more.")
+    if not 0 <= sequence <= MAX_SEQUENCE:
+        raise _field_error("sequence", f"Must be a whole number from 0 to {MAX_SEQUENCE}.")
     return sequence
 
 
@@ -145,22 +152,22 @@ def feed_snapshot_submit(
             sequence = sequence if sequence not in (None, "") else document.get("sequence")
         parsed_as_of = _parse_as_of(as_of)
         parsed_sequence = _parse_sequence(sequence)
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
-    from inventory.tasks import feed_snapshot_apply_task
+        from inventory.tasks import feed_snapshot_apply_task
 
-    with transaction.atomic():
-        job = FeedJob.objects.create(
-            id=job_id,
-            source=source,
-            mode=mode,
-            format=file_format,
-            as_of=parsed_as_of,
-            sequence=parsed_sequence,
-            file_path=str(path),
-        )
-        transaction.on_commit(lambda: feed_snapshot_apply_task.delay(str(job_id)))
+        with transaction.atomic():
+            job = FeedJob.objects.create(
+                id=job_id,
+                source=source,
+                mode=mode,
+                format=file_format,
+                as_of=parsed_as_of,
+                sequence=parsed_sequence,
+                file_path=str(path),
+            )
+            transaction.on_commit(lambda: feed_snapshot_apply_task.delay(str(job_id)))
+    except Exception:
+        path.unlink(missing_ok=True)  # no job row points at the file
+        raise
     return job
 
 

@@ -53,7 +53,9 @@ class WebhookSubscriptionForm(forms.ModelForm[WebhookSubscription]):
 
 
 class ReplayForm(forms.Form):
-    from_event_id = forms.IntegerField(min_value=1, label="Replay from event id")
+    from_event_id = forms.IntegerField(
+        min_value=1, max_value=2**63 - 1, label="Replay from event id"
+    )
 
 
 @admin.register(WebhookSubscription)
@@ -99,7 +101,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
             obj.cursor = outbox_last_event_id()  # new subscribers start now; replay goes back
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Replay from an event id…")
+    @admin.action(description="Replay from an event id…", permissions=["change"])
     def replay(
         self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]
     ) -> TemplateResponse | None:
@@ -124,7 +126,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
         }
         return TemplateResponse(request, "admin/core/webhooksubscription/replay.html", context)
 
-    @admin.action(description="Send a test event now")
+    @admin.action(description="Send a test event now", permissions=["change"])
     def send_test_event(
         self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]
     ) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError as DatabaseDataError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404
 from rest_framework import exceptions
@@ -72,6 +73,22 @@ def _is_transient_conflict(exc: Exception) -> bool:
     return getattr(cause, "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
+# A value the column cannot hold: too long, out of range, a NUL in jsonb, an impossible date.
+_INVALID_VALUE_SQLSTATES = frozenset({"22001", "22003", "22P05", "22007", "22008"})
+
+
+def _is_invalid_value(exc: Exception) -> bool:
+    """A safety net under the serializers' bounds: PostgreSQL refused a value from the request.
+
+    psycopg refuses a NUL in a text parameter itself, before PostgreSQL sees it (no SQLSTATE).
+    """
+    if not isinstance(exc, DatabaseDataError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate in _INVALID_VALUE_SQLSTATES or (sqlstate is None and "NUL" in str(cause))
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every error raised under DRF as RFC 9457 problem details."""
     request = context.get("request")
@@ -108,6 +125,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             ),
             request=request,
             headers={"Retry-After": "1"},
+        )
+    if _is_invalid_value(exc):
+        logger.warning("A value reached the database unchecked: %s", exc)
+        return problem_response(
+            problem(
+                status=422,
+                code="invalid_value",
+                title="A value is not valid",
+                detail="A value is too long, out of range or not a valid date; "
+                "nothing was written.",
+                instance=instance,
+            ),
+            request=request,
         )
     if isinstance(exc, DjangoValidationError):
         # get_error_detail keeps each message's code (``unique``, ``invalid``...).

@@ -10,12 +10,12 @@ from typing import Any
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from omnilog.core.authentication import STAFF_AUTHENTICATION_CLASSES
 from omnilog.core.models import WebhookDelivery, WebhookSubscription
 from omnilog.core.pagination import DefaultCursorPagination
 from omnilog.core.webhook_services import (
@@ -25,10 +25,11 @@ from omnilog.core.webhook_services import (
     webhook_subscription_list,
 )
 
+MAX_EVENT_ID = 2**63 - 1  # outbox ids and cursors are PostgreSQL bigints
+
 
 class StaffApi(APIView):
-    # Basic first: an anonymous call gets 401 with ``WWW-Authenticate: Basic``.
-    authentication_classes = (BasicAuthentication, SessionAuthentication)
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = (IsAdminUser,)
 
 
@@ -63,11 +64,11 @@ class SubscriptionCreateInput(serializers.Serializer[dict[str, Any]]):
     url = serializers.URLField(max_length=500)
     topics = serializers.ListField(child=serializers.CharField(max_length=64), default=list)
     is_active = serializers.BooleanField(default=True)
-    from_event_id = serializers.IntegerField(min_value=1, required=False)
+    from_event_id = serializers.IntegerField(min_value=1, max_value=MAX_EVENT_ID, required=False)
 
 
 class ReplayInput(serializers.Serializer[dict[str, Any]]):
-    from_event_id = serializers.IntegerField(min_value=1)
+    from_event_id = serializers.IntegerField(min_value=1, max_value=MAX_EVENT_ID)
 
 
 class DeliveryOutput(serializers.ModelSerializer[WebhookDelivery]):

@@ -46,6 +46,7 @@ from omnilog.core.models import OutboxEvent, WebhookDelivery, WebhookSubscriptio
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix, not a secret
 DEFAULT_TOLERANCE_SECONDS = 300
 USER_AGENT = "Omnilog-Webhooks/1"
+MIN_SECRET_BYTES = 24  # the Standard Webhooks minimum (its reference secret is 24 bytes)
 
 
 class WebhookVerificationError(Exception):
@@ -62,6 +63,17 @@ def secret_key(secret: str) -> bytes:
         return base64.b64decode(encoded, validate=True)
     except ValueError as error:
         raise WebhookVerificationError("the secret is not valid base64") from error
+
+
+def secret_check(secret: str) -> None:
+    """Raise ``WebhookVerificationError`` unless ``secret`` is ``whsec_`` + base64 of at least
+    ``MIN_SECRET_BYTES`` bytes: an empty or short key would let anyone forge a signature."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise WebhookVerificationError(f"the secret does not start with {SECRET_PREFIX}")
+    if len(secret_key(secret)) < MIN_SECRET_BYTES:
+        raise WebhookVerificationError(
+            f"the secret is shorter than {MIN_SECRET_BYTES} bytes once decoded"
+        )
 
 
 def sign(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -93,8 +105,10 @@ def verify(
 
     Header names are matched case-insensitively; the signature header may hold several
     space-separated ``v1,<base64>`` entries (secret rotation); any one valid entry suffices.
-    The timestamp must be within ``tolerance_seconds`` of ``now`` (replay protection).
+    The timestamp must be within ``tolerance_seconds`` of ``now`` (replay protection). A
+    secret ``secret_check`` refuses verifies nothing (an empty key is a key anyone holds).
     """
+    secret_check(secret)
     lowered = {key.lower(): value for key, value in headers.items()}
     message_id = lowered.get("webhook-id")
     raw_timestamp = lowered.get("webhook-timestamp")

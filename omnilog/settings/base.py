@@ -293,6 +293,8 @@ PROMISE_MAX_SOURCES = 8  # locations timed per promise besides the pickup store,
 ORDER_MAX_LINES = int(os.environ.get("ORDER_MAX_LINES", "200"))
 ORDER_PRICE_TOLERANCE = os.environ.get("ORDER_PRICE_TOLERANCE", "0.01")  # per unit, currency
 ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "600/min")  # per channel, order endpoints
+# Per channel, every other channel-key endpoint (availability, promise, prices, relay points).
+CHANNEL_RATE_LIMIT = os.environ.get("CHANNEL_RATE_LIMIT", "1200/min")
 RESERVATION_PAYMENT_TTL = int(os.environ.get("RESERVATION_PAYMENT_TTL", "1800"))  # seconds
 IDEMPOTENCY_LOCK_SECONDS = int(os.environ.get("IDEMPOTENCY_LOCK_SECONDS", "60"))
 IDEMPOTENCY_RETRY_AFTER_SECONDS = 1

@@ -9,6 +9,7 @@ that a replay returns them byte for byte.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -25,7 +26,8 @@ from orders.services.capture import order_place_for_channel
 from orders.services.idempotency import IdempotentResponse, idempotent
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-_CLIENT_ERRORS = (ApplicationError, exceptions.APIException, DjangoValidationError)
+# DataError: a value PostgreSQL refuses; the handler renders the ones a client caused (422).
+_CLIENT_ERRORS = (ApplicationError, exceptions.APIException, DjangoValidationError, DataError)
 
 
 def order_place_response(view: APIView, request: Request) -> HttpResponse:
@@ -51,6 +53,7 @@ def _place(view: APIView, request: Request, channel: SalesChannel) -> Idempotent
     try:
         serializer = OrderPlaceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Its writes run in their own savepoint: after a DataError the record is still writable.
         order = order_place_for_channel(
             channel=channel,
             data=serializer.to_input(),

@@ -88,7 +88,7 @@ class LineInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class CustomerInputSerializer(serializers.Serializer[dict[str, Any]]):
-    email = serializers.EmailField(required=False, default="", allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
     loyalty_id = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
     first_name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)

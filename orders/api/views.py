@@ -21,7 +21,7 @@ from orders.api.serializers import (
     OrderPlaceInputSerializer,
     TrackingOutputSerializer,
 )
-from orders.api.throttling import ChannelRateThrottle
+from orders.api.throttling import OrderRateThrottle
 from orders.filters import OrderFilter
 from orders.selectors import order_get_for_channel, order_list_for_channel, order_tracking
 from orders.services.idempotency import IdempotencyKeyInUse
@@ -30,7 +30,7 @@ PROBLEM = OpenApiTypes.OBJECT
 
 
 class OrderChannelApi(ChannelApi):
-    throttle_classes = (ChannelRateThrottle,)
+    throttle_classes = (OrderRateThrottle,)  # instead of the channel-wide budget
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)

@@ -234,3 +234,53 @@ def test_disallowed_host_under_api_is_400_problem() -> None:
     response = Client().get("/api/v1/ping", HTTP_HOST="evil.example")
 
     problem_of(response, 400, "malformed_request")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 2147483648::integer",  # 22003 numeric value out of range
+        "SELECT '2026-02-30'::date",  # 22008 datetime field overflow
+        "SELECT '\"\\u0000\"'::jsonb",  # 22P05 untranslatable character
+        # 22001 string data right truncation
+        "CREATE TEMP TABLE short_text (v varchar(2)); INSERT INTO short_text VALUES ('abc')",
+    ],
+)
+def test_a_value_postgresql_refuses_is_a_422_invalid_value_problem(sql: str) -> None:
+    """The safety net under the serializers' bounds: never a 500 for a client's value."""
+    from django.db import DataError, connection, transaction
+
+    from omnilog.core.api import exception_handler
+
+    with pytest.raises(DataError) as refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+    response = exception_handler(refused.value, {"request": None})
+    assert response is not None
+    assert (response.status_code, response.data["code"]) == (422, "invalid_value")
+    assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_text_parameter_is_a_422_invalid_value_problem() -> None:
+    from django.db import DataError, connection, transaction
+
+    from omnilog.core.api import exception_handler
+
+    with pytest.raises(DataError) as refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text", ["a\x00b"])
+    response = exception_handler(refused.value, {"request": None})
+    assert response is not None
+    assert (response.status_code, response.data["code"]) == (422, "invalid_value")
+
+
+@pytest.mark.django_db
+def test_a_data_error_of_our_own_making_stays_a_bug() -> None:
+    """Division by zero is not the client's value: left to the 500 handler."""
+    from django.db import DataError, connection, transaction
+
+    from omnilog.core.api import exception_handler
+
+    with pytest.raises(DataError) as refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert exception_handler(refused.value, {"request": None}) is None

@@ -257,7 +257,7 @@ def test_api_create_errors_are_problem_details(admin_client: Any) -> None:
 
 @pytest.mark.django_db
 def test_api_is_staff_only(client: Any, django_user_model: Any) -> None:
-    problem_of(client.get(SUBSCRIPTIONS), 401, "not_authenticated")
+    problem_of(client.get(SUBSCRIPTIONS), 403, "not_authenticated")
     user = django_user_model.objects.create_user("clerk", password="pw-clerk-123")
     client.force_login(user)
     problem_of(client.get(SUBSCRIPTIONS), 403, "permission_denied")
@@ -381,3 +381,64 @@ def test_admin_replay_action_asks_for_the_event_id_then_replays(admin_client: An
     assert done.status_code == 302
     subscription.refresh_from_db()
     assert subscription.cursor == 11
+
+
+@pytest.mark.django_db
+def test_event_ids_past_bigint_are_field_errors(admin_client: Any) -> None:
+    subscription = webhook_subscription_create(name="erp", url="https://erp.example/hooks")
+    replay = admin_client.post(
+        f"{SUBSCRIPTIONS}/{subscription.pk}/replay",
+        {"from_event_id": 2**63},
+        content_type="application/json",
+    )
+    created = admin_client.post(
+        SUBSCRIPTIONS,
+        {"name": "crm", "url": "https://crm.example/hooks", "from_event_id": 2**63},
+        content_type="application/json",
+    )
+    for response in (replay, created):
+        assert response.status_code == 400
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+            ("from_event_id", "max_value")
+        ]
+    assert WebhookSubscription.objects.get(pk=subscription.pk).cursor == subscription.cursor
+    assert WebhookSubscription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_replay_refuses_an_event_id_past_bigint(admin_client: Any) -> None:
+    subscription = webhook_subscription_create(name="erp", url="https://erp.example/hooks")
+    response = admin_client.post(
+        "/admin/core/webhooksubscription/",
+        {
+            "action": "replay",
+            "_selected_action": [subscription.pk],
+            "apply": "1",
+            "from_event_id": str(2**63),
+        },
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert response.context["form"].errors["from_event_id"] == [
+        f"Ensure this value is less than or equal to {2**63 - 1}."
+    ]
+    assert WebhookSubscription.objects.get(pk=subscription.pk).cursor == subscription.cursor
+
+
+@pytest.mark.django_db
+def test_admin_replay_needs_the_change_permission(client: Any, django_user_model: Any) -> None:
+    from django.contrib.auth.models import Permission
+
+    subscription = webhook_subscription_create(name="erp", url="https://erp.example/hooks")
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_webhooksubscription"))
+    client.force_login(viewer)
+    client.post(
+        "/admin/core/webhooksubscription/",
+        {
+            "action": "replay",
+            "_selected_action": [subscription.pk],
+            "apply": "1",
+            "from_event_id": "1",
+        },
+    )
+    assert WebhookSubscription.objects.get(pk=subscription.pk).cursor == subscription.cursor

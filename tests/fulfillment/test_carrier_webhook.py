@@ -260,3 +260,80 @@ def test_returned_to_sender_is_an_event_and_an_outbox_message() -> None:
     message = OutboxEvent.objects.get(topic="shipment.returned_to_sender")
     assert message.payload["order_id"] == order.pk
     assert json.loads(json.dumps(message.payload))["from_status"] == "in_transit"
+
+
+@pytest.mark.django_db
+def test_an_impossible_date_is_a_field_error_not_a_500() -> None:
+    _, _, shipment = _shipment()
+    headers, body = signed_event(
+        shipment.carrier,
+        event_id="evt_date",
+        tracking_number=shipment.tracking_number,
+        status="in_transit",
+        occurred_at="2026-02-30T00:00:00+00:00",  # well formed, no such day
+    )
+    before = _state()
+    response = _post(headers, body)
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_payload")
+    assert [error["field"] for error in response.json()["errors"]] == ["occurred_at"]
+    assert _state() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "extra",
+    [{"description": "Left at\u0000door"}, {"meta": {"hub\u0000": "x"}}, {"scans": [["a\u0000"]]}],
+)
+def test_a_nul_character_anywhere_is_refused_with_nothing_written(extra: dict[str, Any]) -> None:
+    """PostgreSQL text and jsonb cannot hold U+0000: refused as input, not a database 500."""
+    _, _, shipment = _shipment()
+    headers, body = signed_event(
+        shipment.carrier,
+        event_id="evt_nul",
+        tracking_number=shipment.tracking_number,
+        status="in_transit",
+        **extra,
+    )
+    before = _state()
+    response = _post(headers, body)
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_payload")
+    assert response["Content-Type"] == "application/problem+json"
+    assert _state() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "secret", ["", "whsec_", "whsec_" + "QUJD" * 7, "QUJD" * 8, "whsec_not base64!", "whsec_!"]
+)
+def test_an_empty_or_short_carrier_secret_verifies_nothing(secret: str) -> None:
+    """Signed with the carrier's own (weak) secret: still refused, a 401 and nothing written."""
+    from django.core.exceptions import ValidationError
+
+    from fulfillment.models import Carrier
+
+    _, _, shipment = _shipment()
+    Carrier.objects.filter(pk=shipment.carrier_id).update(webhook_secret=secret)
+    carrier = Carrier.objects.get(pk=shipment.carrier_id)
+    with pytest.raises(ValidationError) as refused:
+        carrier.full_clean()
+    assert list(refused.value.message_dict) == ["webhook_secret"]
+    headers, body = signed_event(
+        carrier,
+        event_id="evt_weak",
+        tracking_number=shipment.tracking_number,
+        status="in_transit",
+        # Signed with the weak secret itself (anyone could): it must not be accepted.
+        secret="whsec_" + "QUJD" * 8 if "!" in secret else secret,
+    )
+    before = _state()
+    response = _post(headers, body)
+    assert (response.status_code, response.json()["code"]) == (401, "invalid_signature")
+    assert _state() == before
+
+
+@pytest.mark.django_db
+def test_a_24_byte_whsec_secret_is_valid() -> None:
+    from fulfillment.models import Carrier
+
+    carrier = Carrier(code="c24", name="C24", webhook_secret="whsec_" + "QUJD" * 8)
+    carrier.full_clean()

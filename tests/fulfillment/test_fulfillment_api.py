@@ -36,8 +36,13 @@ def test_the_whole_floor_flow_through_the_api(floor: Client) -> None:
     assert accepted.status_code == 200
     assert accepted.json()["status"] == "accepted"
 
-    lists = floor.get("/api/v1/locations/wh-1/pick-lists?plan=true")
+    # GET only reads, whatever the query string: planning is a POST.
+    assert floor.get("/api/v1/locations/wh-1/pick-lists?plan=true").json() == []
+    assert PickList.objects.count() == 0
+    assert floor.get("/api/v1/locations/wh-1/pick-lists/plan").status_code == 405
+    lists = floor.post("/api/v1/locations/wh-1/pick-lists/plan")
     assert lists.status_code == 200
+    assert floor.get("/api/v1/locations/wh-1/pick-lists").json() == lists.json()
     (pick_list,) = lists.json()
     assert (pick_list["code"], pick_list["kind"], pick_list["unit_count"]) == (
         "W01-C01",
@@ -109,7 +114,11 @@ def test_short_pick_through_the_api_re_routes(floor: Client) -> None:
 
 
 def test_anonymous_and_customers_are_refused(client: Client) -> None:
-    assert client.get("/api/v1/locations/wh-1/pick-lists").status_code == 401
+    # No WWW-Authenticate: Basic challenge (a browser would cache the credentials): 403.
+    anonymous = client.get("/api/v1/locations/wh-1/pick-lists")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (403, "not_authenticated")
+    assert "WWW-Authenticate" not in anonymous
+    assert client.post("/api/v1/locations/wh-1/pick-lists/plan").status_code == 403
     User.objects.create_user("someone", password="x")
     client.login(username="someone", password="x")
     assert client.get("/api/v1/locations/wh-1/pick-lists").status_code == 403
@@ -136,3 +145,32 @@ def test_admin_pages_and_pdf_downloads(admin_client: Client) -> None:
     )
     slip = admin_client.get(f"/admin/fulfillment/fulfillmentorder/{fo.pk}/packing-slip/")
     assert slip.content[:4] == b"%PDF"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/pick-lists/1/scan", {"ean": "1", "quantity": 2**31}, "quantity"),
+        ("/api/v1/pick-lists/1/scan", {"ean": "1", "tote": 2**31}, "tote"),
+        (
+            "/api/v1/fulfillment-order-lines/1/short",
+            {"quantity": 2**31, "reason": "damaged"},
+            "quantity",
+        ),
+        ("/api/v1/fulfillment-orders/1/pack/close", {"weight_grams": 2**31}, "weight_grams"),
+        (
+            "/api/v1/fulfillment-orders/1/reject",
+            {"lines": [{"line_id": 1, "quantity": 2**31, "reason": "x"}]},
+            "lines.0.quantity",
+        ),
+        (
+            "/api/v1/fulfillment-orders/1/handover",
+            {"lines": [{"line_id": 1, "quantity": 2**31}]},
+            "lines.0.quantity",
+        ),
+    ],
+)
+def test_numbers_past_their_columns_are_field_errors(floor: Client, path, body, field) -> None:  # type: ignore[no-untyped-def]
+    response = floor.post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(field, "max_value")]

@@ -228,4 +228,59 @@ def test_staff_api_creates_a_shipment_and_serves_its_label() -> None:
     assert missing["Content-Type"] == "application/problem+json"
 
     anonymous = APIClient().post("/api/v1/shipments", {}, format="json")
-    assert anonymous.status_code == 401
+    assert anonymous.status_code == 403
+    assert "WWW-Authenticate" not in anonymous
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/shipments",
+            {
+                "fulfillment_order_id": 1,
+                "carrier": "omnilog-rates",
+                "service": "standard",
+                "parcels": [
+                    {"weight_grams": 2**31, "length_mm": 300, "width_mm": 200, "height_mm": 1}
+                ],
+            },
+            "parcels.0.weight_grams",
+        ),
+        (
+            "/api/v1/shipments",
+            {
+                "fulfillment_order_id": 1,
+                "carrier": "omnilog-rates",
+                "service": "standard",
+                "parcels": [
+                    {"weight_grams": 9, "length_mm": 10_001, "width_mm": 2, "height_mm": 1}
+                ],
+            },
+            "parcels.0.length_mm",
+        ),
+        (
+            "/api/v1/transfers",
+            {
+                "from_location_id": 1,
+                "to_location_id": 2,
+                "reason": "replenishment",
+                "lines": [{"product_id": 1, "quantity": 2**31}],
+            },
+            "lines.0.quantity",
+        ),
+        (
+            "/api/v1/transfers/1/receive",
+            {"lines": [{"line_id": 1, "quantity_received": 1_000_001}]},
+            "lines.0.quantity_received",
+        ),
+    ],
+)
+def test_numbers_past_their_columns_are_field_errors(path: str, body: dict, field: str) -> None:  # type: ignore[type-arg]
+    User.objects.create_user("ana", password="pw", is_staff=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"ana:pw").decode())
+    response = client.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(field, "max_value")]

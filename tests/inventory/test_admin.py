@@ -138,6 +138,11 @@ def test_adjust_form_writes_one_adjustment_movement(staff, stock) -> None:  # ty
             "quantity_delta",
             "Would make on hand negative.",
         ),
+        (
+            {"quantity_delta": str(2**40), "reason": "x"},  # past the integer column: no 500
+            "quantity_delta",
+            "Ensure this value is less than or equal to 1000000.",
+        ),
     ],
 )
 def test_a_refused_adjustment_changes_nothing(staff, stock, data, field, message) -> None:  # type: ignore[no-untyped-def]
@@ -308,14 +313,15 @@ def test_stock_count_preview_with_errors_cannot_be_confirmed(staff, stock) -> No
     preview = _upload_count(
         staff,
         "sku,location,counted\nNOPE,wh-paris,1\nSHIRT,nowhere,1\nSHIRT,wh-paris,-2\n"
-        "SHIRT,st-lyon,1\nSHIRT,st-lyon,2\n",
+        "SHIRT,st-lyon,1\nSHIRT,st-lyon,2\nSHOES,wh-paris,99999999999\n",
     )
     assert [r.error for r in preview.context["rows"]] == [
         "Unknown SKU 'NOPE'.",
         "Unknown location 'nowhere'.",
-        "Counted must be a whole number, zero or more (got '-2').",
+        "Counted must be a whole number from 0 to 1000000 (got '-2').",
         "",
         "Counted twice in this file.",
+        "Counted must be a whole number from 0 to 1000000 (got '99999999999').",
     ]
     assert preview.context["payload"] == ""
     assert b'name="confirm"' not in preview.content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inventory.models import FeedJob, FeedSource
-from inventory.services.feeds import feed_snapshot_apply
+from inventory.services.feeds import feed_snapshot_apply, feed_snapshot_submit
 from tests.conftest import wait_until
 from tests.factories import LocationFactory, ProductFactory
 from tests.inventory.helpers import assert_ledger_consistent, level
@@ -87,20 +88,112 @@ def test_csv_snapshot_is_accepted_then_reported_with_row_errors(wms) -> None:  #
 
 
 @pytest.mark.django_db
-def test_multipart_and_json_uploads(wms) -> None:  # type: ignore[no-untyped-def]
+def test_json_upload_carries_as_of_and_sequence(wms) -> None:  # type: ignore[no-untyped-def]
     client = client_for("wms")
-    upload = SimpleUploadedFile("stock.csv", b"sku,location,on_hand\nC-0,wh-a,1\n")
-    response = client.post(
-        "/api/v1/feeds/wms-a/snapshots",
-        {"file": upload, "as_of": timezone.now().isoformat()},
-        format="multipart",
-    )
-    assert response.status_code == 202, response.content
     document = {"as_of": timezone.now().isoformat(), "sequence": 4, "rows": []}
     response = client.post("/api/v1/feeds/wms-a/snapshots", document, format="json")
     assert response.status_code == 202, response.content
     assert (response.json()["format"], response.json()["sequence"]) == ("json", 4)
-    assert FeedJob.objects.count() == 2
+    assert FeedJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"]
+)
+def test_a_body_an_html_form_can_send_is_refused_even_with_basic_credentials(  # type: ignore[no-untyped-def]
+    wms, settings, content_type
+) -> None:
+    """A cross-site form can POST these types without a preflight; Basic skips CSRF."""
+    client = client_for("wms")
+    as_of = "2026-01-01T00:00:00Z"
+    if content_type == "multipart/form-data":
+        upload = SimpleUploadedFile("stock.csv", b"sku,location,on_hand\nC-0,wh-a,1\n")
+        response = client.post(
+            "/api/v1/feeds/wms-a/snapshots", {"file": upload, "as_of": as_of}, format="multipart"
+        )
+    else:
+        response = client.generic(
+            "POST", f"/api/v1/feeds/wms-a/snapshots?as_of={as_of}", CSV, content_type
+        )
+    assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert response["Content-Type"] == "application/problem+json"
+    assert FeedJob.objects.count() == 0
+    assert not (settings.MEDIA_ROOT / "feeds").exists()
+
+
+def _snapshot(query: str) -> Any:
+    return client_for("wms").generic(
+        "POST", f"/api/v1/feeds/wms-a/snapshots?{query}", CSV, content_type="text/csv"
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("as_of=2026-02-30T00:00:00Z", "as_of"),  # well formed, not a date
+        ("as_of=2026-01-01T00:00:00Z&sequence=abc", "sequence"),
+        ("as_of=2026-01-01T00:00:00Z&sequence=1.5", "sequence"),
+        (f"as_of=2026-01-01T00:00:00Z&sequence={2**63}", "sequence"),
+        ("as_of=2026-01-01T00:00:00Z&sequence=-1", "sequence"),
+    ],
+)
+def test_bad_snapshot_parameters_are_field_errors_and_leave_no_file(  # type: ignore[no-untyped-def]
+    wms, settings, query, field
+) -> None:
+    response = _snapshot(query)
+    assert (response.status_code, response.json()["code"]) == (422, "validation_failed")
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert FeedJob.objects.count() == 0
+    assert list((settings.MEDIA_ROOT / "feeds" / "wms-a").iterdir()) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sequence", [1.5, True, [1], 2**63])
+def test_a_json_snapshot_sequence_must_be_a_bigint(wms, sequence) -> None:  # type: ignore[no-untyped-def]
+    document = {"as_of": "2026-01-01T00:00:00Z", "sequence": sequence, "rows": []}
+    response = client_for("wms").post("/api/v1/feeds/wms-a/snapshots", document, format="json")
+    assert response.status_code == 422, response.content
+    assert [error["field"] for error in response.json()["errors"]] == ["sequence"]
+    assert FeedJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_failed_job_insert_removes_the_stored_file(wms, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import IntegrityError
+
+    def refuse(**kwargs: Any) -> None:
+        raise IntegrityError("refused")
+
+    monkeypatch.setattr(FeedJob.objects, "create", refuse)
+    with pytest.raises(IntegrityError):
+        feed_snapshot_submit(
+            source_code="wms-a",
+            chunks=[CSV.encode()],
+            file_format="csv",
+            as_of="2026-01-01T00:00:00Z",
+        )
+    assert list((settings.MEDIA_ROOT / "feeds" / "wms-a").iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_delta_sequence_beyond_bigint_is_a_field_error(wms) -> None:  # type: ignore[no-untyped-def]
+    message = {
+        "message_id": "d1",
+        "sequence": 2**63,
+        "occurred_at": timezone.now().isoformat(),
+        "lines": [{"sku": "C-0", "location": "wh-a", "quantity_delta": 1}],
+    }
+    response = client_for("wms").post("/api/v1/feeds/wms-a/deltas", message, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "validation_failed")
+    assert response.json()["errors"] == [
+        {
+            "field": "sequence",
+            "code": "max_value",
+            "message": f"Ensure this value is less than or equal to {2**63 - 1}.",
+        }
+    ]
 
 
 @pytest.mark.django_db
@@ -121,7 +214,8 @@ def test_bad_snapshot_requests_are_problem_details(wms) -> None:  # type: ignore
     no_job = client.get("/api/v1/feeds/jobs/00000000-0000-0000-0000-000000000000")
     assert (no_job.status_code, no_job.json()["code"]) == (404, "not_found")
     anonymous = client_for(None).get("/api/v1/feeds/jobs/00000000-0000-0000-0000-000000000000")
-    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (403, "not_authenticated")
+    assert "WWW-Authenticate" not in anonymous
     clerk = client_for("clerk").post("/api/v1/feeds/wms-a/deltas", {}, format="json")
     assert (clerk.status_code, clerk.json()["code"]) == (403, "permission_denied")
     assert FeedJob.objects.count() == 0

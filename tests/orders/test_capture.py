@@ -511,3 +511,18 @@ def test_address_coordinates_are_kept_and_must_come_in_pairs(catalogue) -> None:
         ("delivery.address", "coordinates_incomplete")
     ]
     assert Order.objects.count() == 1
+
+
+def test_an_email_longer_than_the_column_is_a_field_error(catalogue) -> None:  # type: ignore[no-untyped-def]
+    email = "a" * 64 + "@" + ("b" * 63 + ".") * 3 + "com"  # 260 characters, well formed
+    body = order_body(catalogue, customer={"email": email})
+    response = post_order(Client(), catalogue.key, body)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "customer.email",
+            "code": "max_length",
+            "message": "Ensure this field has no more than 254 characters.",
+        }
+    ]
+    assert_nothing_written()

@@ -146,10 +146,47 @@ def test_the_public_tracking_page(two_channels) -> None:  # type: ignore[no-unty
     assert f"Order {order.number}" in html
     assert "<strong>Placed</strong>" in html
     assert "Mug <small>(WEB-MUG)</small>" in html
-    assert "Placed: Placed on Web." in html
+    assert "— Order placed</li>" in html
+    assert "Placed on Web." not in html  # event messages are for the back office
     assert order.promised_date is not None  # the promise stored at capture
     assert f"<dt>Promised date</dt><dd>{order.promised_date.day} " in html
     assert "https://" not in html  # no CDN
+
+
+def test_the_public_page_never_shows_a_hold_reason_or_internal_events(two_channels) -> None:  # type: ignore[no-untyped-def]
+    from orders.services.lifecycle import order_hold, order_release
+
+    web, _ = two_channels
+    order = Order.objects.get(external_id="W0")
+    order_hold(order_id=order.pk, reason="Suspected fraud", actor="anna", source="admin")
+    order_release(order_id=order.pk, actor="anna", source="admin")
+    html = Client().get(f"/track/{order.tracking_token}").content.decode()
+    timeline = html[html.index('<ol class="timeline">') :]
+    assert "Suspected fraud" not in html
+    assert "hold" not in timeline.lower()
+    assert timeline.count("<li>") == 1  # placed; hold and release are internal
+    # The channel's own API keeps the full timeline (its back office needs it).
+    api = get(web.key, f"/api/v1/orders/{order.pk}/tracking").json()
+    assert [event["kind"] for event in api["timeline"]] == ["placed", "held", "released"]
+    assert "Suspected fraud" in api["timeline"][1]["message"]
+
+
+def test_every_channel_key_endpoint_is_rate_limited_per_channel(two_channels, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    web, app = two_channels
+    cache.clear()
+    settings.CHANNEL_RATE_LIMIT = "2/min"
+    path = f"/api/v1/availability?sku={web.mug.sku}"
+    assert get(web.key, path).status_code == 200
+    assert get(web.key, path).status_code == 200
+    limited = get(web.key, path)
+    assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
+    assert limited["Content-Type"] == "application/problem+json"
+    assert 1 <= int(limited["Retry-After"]) <= 61
+    assert get(app.key, f"/api/v1/availability?sku={app.mug.sku}").status_code == 200
+    assert get(web.key, "/api/v1/orders/").status_code == 200  # the orders' own budget
+    cache.clear()
 
 
 def test_a_wrong_token_is_the_html_404_page(two_channels) -> None:  # type: ignore[no-untyped-def]
