@@ -34,6 +34,7 @@ from django.utils import timezone
 from inventory.models import FeedMessage, FeedSource, Location, Product, StockLevel, StockMovement
 from inventory.services.ledger import Deltas, Origin, change, stock_level_ids, stock_levels_lock
 from inventory.services.shortage import (
+    LOSS_ATTEMPTS,
     ReservationsBusy,
     reservations_lock_for_levels,
     stock_short_for,
@@ -45,9 +46,6 @@ Kind = StockMovement.Kind
 Status = FeedMessage.Status
 Result = TypeVar("Result")
 
-# A feed whose losses find the reservations they must short held by others retries this often
-# (the same bound as ``operations.LOSS_ATTEMPTS``).
-LOSS_ATTEMPTS = 5
 
 DELTA_KINDS = {
     "receipt": Kind.RECEIPT,

@@ -23,6 +23,7 @@ from inventory.services.ledger import (
     stock_levels_lock,
 )
 from inventory.services.shortage import (
+    LOSS_ATTEMPTS,
     ReservationsBusy,
     reservations_lock_for_levels,
     stock_short_for,
@@ -63,10 +64,6 @@ def _reason_required(reason: str) -> None:
             "A reason is required.",
             field_errors=[FieldError("reason", "A reason is required.", "required")],
         )
-
-
-# A loss that finds the reservations it must short held by others retries this many times.
-LOSS_ATTEMPTS = 5
 
 
 def _level_id(product_id: int, location_id: int, *, create: bool) -> int:

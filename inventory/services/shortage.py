@@ -16,6 +16,11 @@ from omnilog.core.outbox import outbox_emit
 Kind = StockMovement.Kind
 
 
+# A loss that finds the reservations it must short held by others rolls back and retries,
+# reservations first, at most this many times (operations and feeds alike).
+LOSS_ATTEMPTS = 5
+
+
 class ReservationsBusy(Conflict):
     """The reservations a loss must short are held by transactions waiting for this level.
 
