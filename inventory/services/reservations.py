@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -101,33 +102,25 @@ def stock_reserve(
     """
     _validate(lines, channel_id)
     pool_ids = pool_location_ids(channel_id) if channel_id is not None else []
+    attempt = partial(
+        _reserve,
+        lines,
+        channel_id,
+        pool_ids,
+        kind,
+        reference_type,
+        expires_at,
+        Origin(actor=actor, source=source, reference_type=reference_type),
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():
-                return _reserve(
-                    lines,
-                    channel_id,
-                    pool_ids,
-                    kind,
-                    reference_type,
-                    expires_at,
-                    Origin(actor=actor, source=source, reference_type=reference_type),
-                    blocking=False,
-                )
+                return attempt(blocking=False)
         except _Contended:
             # The savepoint's rollback released every row lock it took, so the blocking pass
             # starts holding none and takes all its locks in primary-key order.
             pass
-        return _reserve(
-            lines,
-            channel_id,
-            pool_ids,
-            kind,
-            reference_type,
-            expires_at,
-            Origin(actor=actor, source=source, reference_type=reference_type),
-            blocking=True,
-        )
+        return attempt(blocking=True)
 
 
 def _reserve(
