@@ -18,7 +18,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m omnilog.launcher run
 
-test: install
+test: install browsers
 	$(BIN)/python -m omnilog.launcher test $(ARGS)
 
 bench: install
@@ -35,6 +35,13 @@ lock:
 	rm -rf /tmp/omnilog-lock && $(PYTHON) -m venv /tmp/omnilog-lock
 	/tmp/omnilog-lock/bin/pip install --quiet -e '.[dev]'
 	/tmp/omnilog-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements/constraints.txt
+
+# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+# OMNILOG_CHROMIUM points elsewhere; installing needs root (CI and the dev machines run as root).
+CHROMIUM ?= $(or $(OMNILOG_CHROMIUM),/usr/bin/chromium)
+browsers:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; }
 
 clean:
 	rm -rf $(VENV) var/static

@@ -569,3 +569,4 @@ class PackedItem(models.Model):
 
 
 from fulfillment.models_shipping import *  # noqa: E402, F403
+from fulfillment.models_store import *  # noqa: E402, F403

@@ -105,6 +105,10 @@ class Order(TimeStampedModel):
     # Set once ``order.late`` was emitted (orders.services.late): the watch emits once per order.
     late_notified_at = models.DateTimeField(null=True, blank=True)
     tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token)
+    # Curbside pickup: the customer pressed "I'm here" on the tracking page (store queue shows it).
+    curbside_arrived_at = models.DateTimeField(null=True, blank=True)
+    curbside_bay = models.PositiveSmallIntegerField(null=True, blank=True)
+    curbside_note = models.CharField(max_length=200, blank=True, default="")
     # Bumped by every change that routing must see; a routing task carries the version it was
     # queued for and does nothing when the order has moved on (idempotent redelivery).
     version = models.PositiveIntegerField(default=1)

@@ -1,0 +1,1 @@
+"""Pure pickup-slot computation (no framework): opening hours, preparation time, capacity."""

@@ -1,0 +1,1 @@
+"""Pure replenishment planning (no framework): reorder points, min/max, order quantities."""

@@ -1,0 +1,1 @@
+"""Flow analytics: lead times per stage, KPIs, channel journeys (reads every app; top layer)."""

@@ -1,0 +1,1 @@
+"""Pure statistics for the analytics (no framework): percentiles, rates."""

@@ -1,0 +1,1 @@
+"""Pure refund calculator (no framework): what a return gives back, line by line."""
