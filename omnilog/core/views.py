@@ -20,16 +20,22 @@ logger = logging.getLogger(__name__)
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 with every check when all pass, 503 when any part is down."""
+    """200 with every check when all pass, 503 when any part is down.
+
+    Anyone (load balancers, orchestrators) gets the status and each check's verdict and time;
+    the details (server versions, worker host names, error texts) only go to staff users, so an
+    anonymous caller learns nothing that helps an attack.
+    """
     checks = health_checks()
     healthy = all(check.is_healthy for check in checks)
+    detailed = bool(getattr(request, "user", None) and request.user.is_staff)
     body = {
         "status": "healthy" if healthy else "unhealthy",
         "checks": {
             check.name: {
                 "healthy": check.is_healthy,
-                "detail": check.detail,
                 "ms": check.milliseconds,
+                **({"detail": check.detail} if detailed else {}),
             }
             for check in checks
         },
