@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
 
-from omnilog.core.models import OutboxEvent
+from omnilog.core.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from omnilog.core.tasks import webhooks_dispatch_task
 
 
@@ -47,3 +51,31 @@ def outbox_notify() -> None:
             webhooks_dispatch_task.delay()
 
     transaction.on_commit(dispatch)
+
+
+def outbox_purge(*, older_than: timedelta | None = None, batch_size: int = 5000) -> int:
+    """Delete events older than the retention (``OUTBOX_RETENTION_DAYS``) that every active
+    webhook subscription has already passed; their delivery attempts go with them (cascade).
+
+    An active subscription that lags keeps the events above its cursor whatever their age;
+    a disabled one can replay only within the retention window. Deletes in batches of
+    ``batch_size`` (each its own short transaction) so the outbox's writers never wait long.
+    Returns the number of events deleted.
+    """
+    age = older_than or timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    cutoff = timezone.now() - age
+    floor = WebhookSubscription.objects.filter(is_active=True).aggregate(low=Min("cursor"))["low"]
+    deleted = 0
+    while True:
+        candidates = OutboxEvent.objects.filter(occurred_at__lt=cutoff)
+        if floor is not None:
+            candidates = candidates.filter(id__lte=floor)
+        ids = list(candidates.order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            break
+        with transaction.atomic():
+            OutboxEvent.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+    # Test messages sent from the admin have no event; they age out on the same clock.
+    WebhookDelivery.objects.filter(event__isnull=True, delivered_at__lt=cutoff).delete()
+    return deleted

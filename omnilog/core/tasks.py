@@ -27,3 +27,11 @@ def webhook_deliver_task(subscription_id: int) -> int:
     if result.has_more:
         webhook_deliver_task.delay(subscription_id)
     return result.delivered
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=3000)
+def outbox_purge_task() -> int:
+    """Beat (hourly): drop outbox events past the retention that every subscriber has passed."""
+    from omnilog.core.outbox import outbox_purge  # outbox imports this module's dispatch task
+
+    return outbox_purge()

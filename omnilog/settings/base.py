@@ -231,6 +231,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 2.0,
         "options": {"expires": 10},
     },
+    "outbox-purge": {
+        "task": "omnilog.core.tasks.outbox_purge_task",
+        "schedule": crontab(minute=50),
+    },
     "idempotency-records-purge": {
         "task": "orders.tasks.idempotency_records_purge_task",
         "schedule": crontab(minute=40),
@@ -301,6 +305,9 @@ RESERVATION_PAYMENT_TTL = int(os.environ.get("RESERVATION_PAYMENT_TTL", "1800"))
 IDEMPOTENCY_LOCK_SECONDS = int(os.environ.get("IDEMPOTENCY_LOCK_SECONDS", "60"))
 IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
 IDEMPOTENCY_RECORD_TTL_HOURS = 24
+# Outbox events (and their webhook delivery attempts) are kept this long once every active
+# subscriber has passed them (omnilog.core.outbox.outbox_purge, hourly).
+OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Omnilog <no-reply@omnilog.local>")
