@@ -1,0 +1,1 @@
+"""Pure refund calculator tests (no database)."""
