@@ -8,7 +8,12 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from omnilog.core.errors import ApplicationError
-from omnilog.core.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+from omnilog.core.models import (
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+    webhook_secret_new,
+)
 from omnilog.core.webhook_services import (
     outbox_last_event_id,
     webhook_replay,
@@ -73,20 +78,26 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
     list_filter = ("is_active",)
     search_fields = ("name", "url")
     readonly_fields = (
-        "secret",
+        "secret_hint",
         "cursor",
         "consecutive_failures",
         "next_attempt_at",
         "disabled_reason",
         "created_at",
     )
-    actions = ("replay", "send_test_event")
+    actions = ("replay", "send_test_event", "rotate_secret")
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: WebhookSubscription | None = None
     ) -> tuple[str, ...]:
         # The secret exists only once the subscription is saved; it is shown, never edited.
         return self.readonly_fields if obj is not None else ()
+
+    @admin.display(description="Secret")
+    def secret_hint(self, obj: WebhookSubscription) -> str:
+        # Shown in full once (on creation or rotation, to the user who did it); afterwards only
+        # enough to tell two secrets apart, so a later admin page view cannot leak it.
+        return f"{obj.secret[:6]}…{obj.secret[-4:]} (rotate to get a new one)"
 
     def get_fields(
         self, request: HttpRequest, obj: WebhookSubscription | None = None
@@ -100,6 +111,23 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
         if not change:
             obj.cursor = outbox_last_event_id()  # new subscribers start now; replay goes back
         super().save_model(request, obj, form, change)
+        if not change:
+            self._show_secret_once(request, obj)
+
+    def _show_secret_once(self, request: HttpRequest, obj: WebhookSubscription) -> None:
+        self.message_user(
+            request,
+            f"Signing secret of {obj}: {obj.secret} — copy it into the receiver now; "
+            "it is not shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Rotate the signing secret", permissions=["change"])
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset[:10]:
+            subscription.secret = webhook_secret_new()
+            subscription.save(update_fields=["secret"])
+            self._show_secret_once(request, subscription)
 
     @admin.action(description="Replay from an event id…", permissions=["change"])
     def replay(

@@ -345,8 +345,27 @@ def test_admin_pages_render(admin_client: Any) -> None:
         reverse("admin:core_webhooksubscription_change", args=[subscription.pk])
     )
     assert change.status_code == 200
-    assert subscription.secret in change.content.decode()
+    page = change.content.decode()
+    assert subscription.secret not in page  # a later page view cannot leak the secret
+    assert f"{subscription.secret[:6]}…{subscription.secret[-4:]}" in page
     assert admin_client.get(reverse("admin:core_webhookdelivery_changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_rotation_shows_the_new_secret_once_to_its_author(admin_client: Any) -> None:
+    subscription = webhook_subscription_create(name="erp", url="https://erp.example/hooks")
+    old = subscription.secret
+    response = admin_client.post(
+        reverse("admin:core_webhooksubscription_changelist"),
+        {"action": "rotate_secret", "_selected_action": [subscription.pk]},
+        follow=True,
+    )
+    subscription.refresh_from_db()
+    assert subscription.secret != old
+    assert subscription.secret.startswith("whsec_")
+    assert subscription.secret in response.content.decode()
+    again = admin_client.get(reverse("admin:core_webhooksubscription_changelist"))
+    assert subscription.secret not in again.content.decode()
 
 
 @pytest.mark.django_db
@@ -361,11 +380,13 @@ def test_admin_add_starts_at_the_newest_event_and_validates_topics(admin_client:
     good = admin_client.post(
         url,
         {"name": "erp", "url": "https://erp.example/h", "topics": '["order.*"]', "is_active": "on"},
+        follow=True,
     )
-    assert good.status_code == 302
+    assert good.redirect_chain[0][1] == 302
     subscription = WebhookSubscription.objects.get()
     assert (subscription.cursor, subscription.topics) == (last.pk, ["order.*"])
     assert subscription.secret.startswith("whsec_")
+    assert subscription.secret in good.content.decode()  # shown once, to its creator
 
 
 @pytest.mark.django_db
