@@ -148,6 +148,8 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = True
+# Project-level assets (store screens: omnilog/static/store/).
+STATICFILES_DIRS = [BASE_DIR / "omnilog" / "static"]
 
 LOGIN_URL = "/admin/login/"
 
