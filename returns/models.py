@@ -25,21 +25,10 @@ class ReturnReason(models.TextChoices):
     WRONG_SIZE = "wrong_size", "Wrong size or fit"
     NOT_AS_DESCRIBED = "not_as_described", "Not as described"
     WRONG_ITEM = "wrong_item", "Wrong item sent"
-    DAMAGED = "damaged", "Arrived damaged"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit", "Arrived damaged"
     DEFECTIVE = "defective", "Defective"
     LATE = "late", "Arrived too late"
     OTHER = "other", "Other"
-
-
-# Reasons that are the seller's fault (no restocking fee, shipping refunded by default rules).
-FAULT_REASONS = frozenset(
-    {
-        ReturnReason.NOT_AS_DESCRIBED,
-        ReturnReason.WRONG_ITEM,
-        ReturnReason.DAMAGED,
-        ReturnReason.DEFECTIVE,
-    }
-)
 
 
 class ItemCondition(models.TextChoices):
@@ -68,11 +57,12 @@ class ReturnMode(models.TextChoices):
 
 
 class ShippingRefundRule(models.TextChoices):
+    """Same values as ``returns.refunds.types.ShippingRefundRule`` (the calculator's)."""
+
     NEVER = "never", "Never"
+    WHOLE_ORDER = "whole_order", "When every paid unit of the order has come back"
+    SELLER_FAULT = "seller_fault", "When a returned line's reason is the seller's fault"
     ALWAYS = "always", "Always"
-    FULL_RETURN = "full_return", "When every unit of the order comes back"
-    FAULT = "fault", "When the reason is the seller's fault"
-    FULL_RETURN_OR_FAULT = "full_return_or_fault", "Full return or seller's fault"
 
 
 class ReturnPolicy(TimeStampedModel):
@@ -80,7 +70,8 @@ class ReturnPolicy(TimeStampedModel):
 
     The most specific active row wins: product, then category, then the channel's default, each
     with the channel's own row before an all-channels row (``channel`` null). Without any row:
-    ``returns.policies.DEFAULT_POLICY`` (30 days, returnable, no fee, shipping never refunded).
+    ``returns.selectors.DEFAULT_POLICY`` (30 days, returnable, no fee, shipping refunded when
+    the whole order comes back).
     """
 
     channel = models.ForeignKey(
@@ -94,7 +85,7 @@ class ReturnPolicy(TimeStampedModel):
     is_returnable = models.BooleanField(default=True)
     restocking_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     shipping_refund_rule = models.CharField(
-        max_length=24, choices=ShippingRefundRule.choices, default=ShippingRefundRule.NEVER
+        max_length=24, choices=ShippingRefundRule.choices, default=ShippingRefundRule.WHOLE_ORDER
     )
     fee_exempt_reasons = models.JSONField(
         default=list, blank=True, help_text="Reason codes that pay no restocking fee."
