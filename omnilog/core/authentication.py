@@ -5,10 +5,53 @@ with a refused request, and ``SessionAuthentication`` sends none, so an anonymou
 403 without ``WWW-Authenticate: Basic``: a browser never shows a login prompt for these URLs
 and so never caches Basic credentials that a cross-site form could ride on (Basic is exempt
 from CSRF checks; a session is not). Systems send their Basic credentials preemptively.
+
+Basic credentials can be guessed without limit otherwise, so wrong passwords are counted per
+user name and per client address (Django cache, i.e. Redis, shared by every web process):
+past ``BASIC_AUTH_MAX_FAILURES`` within ``BASIC_AUTH_LOCKOUT_SECONDS`` the name (or address)
+is refused with 429 ``rate_limited`` and ``Retry-After`` until the window passes, even with the
+right password, so a guesser learns nothing from continuing.
 """
 
 from __future__ import annotations
 
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from typing import Any
 
-STAFF_AUTHENTICATION_CLASSES = (SessionAuthentication, BasicAuthentication)
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework import exceptions
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.request import Request
+
+
+def _keys(username: str, request: Request | None) -> list[str]:
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return [f"auth-fail:user:{username.lower()[:150]}", f"auth-fail:ip:{address}"]
+
+
+class ThrottledBasicAuthentication(BasicAuthentication):
+    """HTTP Basic with a failed-attempt limit per user name and per client address."""
+
+    def authenticate_credentials(
+        self, userid: str, password: str, request: Request | None = None
+    ) -> tuple[Any, None]:
+        keys = _keys(userid, request)
+        window = settings.BASIC_AUTH_LOCKOUT_SECONDS
+        if any(
+            count >= settings.BASIC_AUTH_MAX_FAILURES for count in cache.get_many(keys).values()
+        ):
+            raise exceptions.Throttled(
+                wait=window, detail="Too many failed sign-ins; try again later."
+            )
+        try:
+            result = super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            for key in keys:
+                cache.add(key, 0, timeout=window)  # the window starts at the first failure
+                cache.incr(key)
+            raise
+        cache.delete(keys[0])  # a good password clears the name's count, not the address's
+        return result
+
+
+STAFF_AUTHENTICATION_CLASSES = (SessionAuthentication, ThrottledBasicAuthentication)

@@ -307,6 +307,9 @@ RESERVATION_PAYMENT_TTL = int(os.environ.get("RESERVATION_PAYMENT_TTL", "1800"))
 IDEMPOTENCY_LOCK_SECONDS = int(os.environ.get("IDEMPOTENCY_LOCK_SECONDS", "60"))
 IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
 IDEMPOTENCY_RECORD_TTL_HOURS = 24
+# Wrong HTTP Basic passwords per user name and per client address before a lockout window.
+BASIC_AUTH_MAX_FAILURES = int(os.environ.get("BASIC_AUTH_MAX_FAILURES", "10"))
+BASIC_AUTH_LOCKOUT_SECONDS = int(os.environ.get("BASIC_AUTH_LOCKOUT_SECONDS", "900"))
 # Outbox events (and their webhook delivery attempts) are kept this long once every active
 # subscriber has passed them (omnilog.core.outbox.outbox_purge, hourly).
 OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))

@@ -24,6 +24,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # session's live worker would otherwise route other tests' orders while they run or are flushed.
 FULFILLMENT_ROUTE_ON_PLACE = False
 
+# Every test client signs in from 127.0.0.1: wrong-password tests across the suite must not
+# lock each other out. The lockout's own test lowers it (tests/core/test_basic_auth_lockout.py).
+BASIC_AUTH_MAX_FAILURES = 100_000
+
 # A test worker may restore unacknowledged messages sooner (the SIGKILL redelivery test,
 # tests/fulfillment/test_worker.py sets it for the workers it starts): the Redis transport
 # redelivers a message whose worker died once it has been unacknowledged this many seconds,
