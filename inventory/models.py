@@ -410,3 +410,6 @@ class FeedJob(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"snapshot {self.id} from {self.source_id} ({self.status})"
+
+
+from inventory.models_supply import *  # noqa: E402, F403
