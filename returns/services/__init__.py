@@ -1,0 +1,1 @@
+"""Returns services: the writes of the returns app (each owns its transaction)."""
