@@ -412,4 +412,6 @@ class FeedJob(TimeStampedModel):
         return f"snapshot {self.id} from {self.source_id} ({self.status})"
 
 
+from inventory.models_master_data import *  # noqa: E402, F403
+from inventory.models_replenishment import *  # noqa: E402, F403
 from inventory.models_supply import *  # noqa: E402, F403
