@@ -170,10 +170,16 @@ def transition_check(purchase_order: PurchaseOrder, target: PurchaseOrderStatus)
 
 
 def purchase_order_transition(
-    purchase_order: PurchaseOrder, target: PurchaseOrderStatus, *, actor: str
+    purchase_order: PurchaseOrder,
+    target: PurchaseOrderStatus,
+    *,
+    actor: str,
+    topic: str | None = None,
+    details: dict[str, object] | None = None,
 ) -> None:
     """Move a locked order along the table, stamp the time and bump its version; the outbox
-    event ``purchase_order.<target>`` goes with it. Raises ``Conflict`` (``invalid_transition``)."""
+    event ``topic`` (default ``purchase_order.<target>``) goes with it, ``details`` added to its
+    payload. Raises ``Conflict`` (``invalid_transition``)."""
     transition_check(purchase_order, target)
     now = timezone.now()
     stamp = {
@@ -190,10 +196,10 @@ def purchase_order_transition(
     purchase_order.version += 1
     purchase_order.save(update_fields=fields)
     outbox_emit(
-        topic=f"purchase_order.{target.value}",
+        topic=topic or f"purchase_order.{target.value}",
         aggregate_type=PURCHASE_ORDER,
         aggregate_id=purchase_order.pk,
-        payload=_payload(purchase_order) | {"actor": actor},
+        payload=_payload(purchase_order) | {"actor": actor} | (details or {}),
     )
 
 
@@ -407,7 +413,13 @@ def purchase_order_close(*, purchase_order_id: int, actor: str, reason: str) -> 
         )
         purchase_order.close_reason = reason[:200]
         purchase_order.save(update_fields=["close_reason"])
-        purchase_order_transition(purchase_order, Status.RECEIVED, actor=actor)
+        purchase_order_transition(
+            purchase_order,
+            Status.RECEIVED,
+            actor=actor,
+            topic="purchase_order.closed",
+            details={"reason": reason},
+        )
         return purchase_order
 
 
