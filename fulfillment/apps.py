@@ -37,3 +37,12 @@ class FulfillmentConfig(AppConfig):
 
         order_edit_guard_register(order_edit_guard)
         order_edited_hook_register(order_edited_route)
+
+        # Pickup slots: capture books a click-and-collect slot under the store's policy lock;
+        # the tracking page's curbside form asks for the store's bays.
+        from fulfillment.services.curbside import store_curbside_bays
+        from fulfillment.services.pickup_slots import pickup_slot_book
+        from orders.hooks import order_curbside_bays_register, order_pickup_slot_booker_register
+
+        order_pickup_slot_booker_register(pickup_slot_book)
+        order_curbside_bays_register(store_curbside_bays)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from fulfillment.carriers import Address
 from fulfillment.models import FulfillmentOrder, RelayPoint, TransferLine, TransferOrder
+from fulfillment.models_store import StorePolicy
 from fulfillment.promise import (
     CartLine,
     DeliveryOption,
@@ -68,7 +69,9 @@ from fulfillment.selectors_promise_carriers import (
     cart_parcel,
     cart_product,
 )
+from fulfillment.services.pickup_slots import SLOTS_LISTED, store_pickup_slots
 from fulfillment.services.relay_points import relay_point_refusals
+from fulfillment.slots import PickupSlot
 from fulfillment.statuses import FulfillmentStatus
 from inventory.geocoding import postcode_locate
 from inventory.models import Location, Product, StockLevel
@@ -118,6 +121,9 @@ class DeliveryPromise:
     currency: str
     options: tuple[DeliveryOption, ...]
     location_codes: Mapping[int, str]
+    store: Location | None = None
+    # A click-and-collect store destination's pickup slots (``fulfillment.services.pickup_slots``).
+    pickup_slots: tuple[PickupSlot, ...] = ()
 
 
 # --- the cart -------------------------------------------------------------------------------
@@ -174,7 +180,17 @@ def delivery_options(
     moment = now or timezone.now()
     cart = _cart_from_skus(lines)
     target = _destination_check(destination)
-    return _promise(channel_id, cart, target, currency, moment)
+    promise = _promise(channel_id, cart, target, currency, moment)
+    if promise.store is not None and promise.store.is_click_and_collect:
+        # Three more queries: the store's policy and the bookings of its slots.
+        slots = store_pickup_slots(
+            location=promise.store,
+            policy=StorePolicy.objects.filter(location=promise.store).first(),
+            now=moment,
+            limit=SLOTS_LISTED,
+        )
+        promise = replace(promise, pickup_slots=slots)
+    return promise
 
 
 def order_promise(order: Any, lines: Sequence[Any]) -> datetime | None:
@@ -477,6 +493,7 @@ def _promise(
         currency=currency,
         options=promise_options(request),
         location_codes={location.pk: location.code for location in locations},
+        store=store,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -222,3 +223,68 @@ def order_edited_hooks(order_id: int, version: int) -> None:
             hook(order_id, version)
         except Exception:
             logger.exception("order edited hook %r failed for order %s", hook, order_id)
+
+
+# Pickup slot booking at capture: a higher layer (fulfillment's slots) says whether a
+# click-and-collect slot is offered and has a place left. Called inside the capture transaction,
+# before the order is written, once per slotted delivery in store id order; the booker may lock
+# (fulfillment locks the store's policy row so that counting and booking are atomic: the lock
+# holds until capture commits). One booker at most.
+@dataclass(frozen=True)
+class PickupSlotAnswer:
+    """``end`` of the booked slot, or a refusal ``code`` and human ``message``."""
+
+    end: datetime | None
+    code: str = ""
+    message: str = ""
+
+
+OrderPickupSlotBooker = Callable[[int, datetime, datetime | None], PickupSlotAnswer]
+
+_order_pickup_slot_bookers: list[OrderPickupSlotBooker] = []
+
+
+def order_pickup_slot_booker_register(booker: OrderPickupSlotBooker) -> None:
+    """Make ``booker(store_id, start, end)`` check every pickup slot of every order being
+    placed (replacing any earlier booker)."""
+    _order_pickup_slot_bookers[:] = [booker]
+
+
+def order_pickup_slot_booker_unregister(booker: OrderPickupSlotBooker) -> None:
+    if booker in _order_pickup_slot_bookers:
+        _order_pickup_slot_bookers.remove(booker)
+
+
+def order_pickup_slot_book(
+    *, store_id: int, start: datetime, end: datetime | None
+) -> PickupSlotAnswer:
+    """The registered booker's answer; without one, the slot as given (``end`` required by the
+    caller). Precondition: inside the capture transaction; an exception propagates."""
+    if not _order_pickup_slot_bookers:
+        return PickupSlotAnswer(end=end)
+    return _order_pickup_slot_bookers[0](store_id, start, end)
+
+
+# Curbside bays: how many bays a store has (fulfillment's store policy), for the tracking
+# page's "I'm here" form. One provider at most; without one, no curbside check-in.
+OrderCurbsideBays = Callable[[int], int]
+
+_order_curbside_bays: list[OrderCurbsideBays] = []
+
+
+def order_curbside_bays_register(provider: OrderCurbsideBays) -> None:
+    """Make ``provider(store_id)`` answer a store's number of curbside bays (replacing any
+    earlier provider)."""
+    _order_curbside_bays[:] = [provider]
+
+
+def order_curbside_bays_unregister(provider: OrderCurbsideBays) -> None:
+    if provider in _order_curbside_bays:
+        _order_curbside_bays.remove(provider)
+
+
+def order_curbside_bays(store_id: int) -> int:
+    """Bays of ``store_id`` (0: no curbside pickup there, or no provider). Reads only."""
+    if not _order_curbside_bays:
+        return 0
+    return _order_curbside_bays[0](store_id)

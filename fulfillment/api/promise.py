@@ -25,6 +25,7 @@ from fulfillment.selectors_promise import (
     PromiseLine,
     delivery_options,
 )
+from fulfillment.slots import PickupSlot
 
 PROBLEM = OpenApiTypes.OBJECT
 
@@ -60,9 +61,24 @@ class DestinationSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
+class PickupSlotSerializer(serializers.Serializer[PickupSlot]):
+    """A pickup slot of a click-and-collect store: book it with the order's
+    ``delivery.pickup_slot.start``."""
+
+    class Meta:
+        ref_name = "PickupSlotOffer"
+
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    capacity = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
 class DeliveryOptionsApi(ChannelApi):
     """Options for home (standard, express, same-day), a store (click-and-collect,
-    ship-to-store) or a relay point: availability, price, promised date, cut-off countdown."""
+    ship-to-store) or a relay point: availability, price, promised date, cut-off countdown.
+    For a click-and-collect store, ``pickup_slots`` lists its next slots with the places
+    left (empty otherwise)."""
 
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
         # DRF's ListSerializer takes max_length; the stubs do not know it.
@@ -121,6 +137,7 @@ class DeliveryOptionsApi(ChannelApi):
                     "now": serializers.DateTimeField(),
                     "currency": serializers.CharField(),
                     "options": OptionSerializer(many=True),
+                    "pickup_slots": PickupSlotSerializer(many=True),
                 },
             ),
             400: PROBLEM,
@@ -140,6 +157,7 @@ class DeliveryOptionsApi(ChannelApi):
             currency=channel.currency,
         )
         options: Any = promise.options
+        slots: Any = promise.pickup_slots
         return Response(
             {
                 "now": promise.now.isoformat(),
@@ -147,5 +165,6 @@ class DeliveryOptionsApi(ChannelApi):
                 "options": self.OptionSerializer(
                     options, many=True, context={"location_codes": promise.location_codes}
                 ).data,
+                "pickup_slots": PickupSlotSerializer(slots, many=True).data,
             }
         )

@@ -55,8 +55,10 @@ class AddressInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class PickupSlotSerializer(serializers.Serializer[dict[str, Any]]):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = serializers.DateTimeField(help_text="A slot offered by POST /delivery-options.")
+    end = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Optional: the offered slot's end."
+    )
 
 
 class DeliveryInputSerializer(serializers.Serializer[dict[str, Any]]):

@@ -19,6 +19,7 @@ blanks and prices the cart only when it is linked to the channel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,7 +37,12 @@ from inventory.models import Location, Product, Reservation
 from inventory.services import ReserveLine, stock_reserve
 from omnilog.core.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from omnilog.core.outbox import outbox_emit
-from orders.hooks import order_delivery_refusals, order_placed_hooks, order_promise
+from orders.hooks import (
+    order_delivery_refusals,
+    order_pickup_slot_book,
+    order_placed_hooks,
+    order_promise,
+)
 from orders.models import STORE_DELIVERY_MODES, DeliveryMode, Order, OrderEvent, OrderLine
 from orders.models import PaymentStatus as Payment
 from orders.services.inputs import DeliveryInput, OrderInput
@@ -229,7 +235,9 @@ def _deliveries(
                 errors.append(
                     FieldError(f"{prefix}.pickup_slot", "Only for click-and-collect.", "invalid")
                 )
-            elif None in slot or slot[0] >= slot[1]:  # type: ignore[operator]
+            elif slot[0] is None:
+                errors.append(FieldError(f"{prefix}.pickup_slot.start", "Required.", "required"))
+            elif slot[1] is not None and slot[0] >= slot[1]:
                 errors.append(FieldError(f"{prefix}.pickup_slot", "Start before end.", "invalid"))
         result[key] = _Delivery(key=key, mode=item.mode, store=store, source=item)
     return result
@@ -266,6 +274,48 @@ def _check_deliveries(
             errors.append(
                 FieldError(f"{prefixes[key]}.relay_point_id", reason, "relay_point_refused")
             )
+
+
+def _pickup_slots_book(data: OrderInput, deliveries: dict[str, _Delivery]) -> dict[str, _Delivery]:
+    """Book every click-and-collect slot through ``orders.hooks.order_pickup_slot_book`` (store
+    id order: the booker locks per store), inside the capture transaction and before anything
+    is written; the slot's end comes from the booker. A slot not offered or full is a field
+    error on ``<delivery>.pickup_slot.start`` and the order is refused."""
+    prefixes = {"": "delivery"} | {
+        group.key: f"delivery_groups.{index}" for index, group in enumerate(data.delivery_groups)
+    }
+    slotted = sorted(
+        (
+            (delivery.store.pk, key)
+            for key, delivery in deliveries.items()
+            if delivery.store is not None
+            and delivery.mode == DeliveryMode.CLICK_AND_COLLECT
+            and delivery.source.pickup_slot_start is not None
+        ),
+    )
+    errors = []
+    booked = dict(deliveries)
+    for store_id, key in slotted:
+        source = deliveries[key].source
+        assert source.pickup_slot_start is not None
+        answer = order_pickup_slot_book(
+            store_id=store_id, start=source.pickup_slot_start, end=source.pickup_slot_end
+        )
+        if answer.code or answer.end is None:
+            errors.append(
+                FieldError(
+                    f"{prefixes[key]}.pickup_slot.start",
+                    answer.message or "This pickup slot cannot be booked.",
+                    answer.code or "slot_not_offered",
+                )
+            )
+            continue
+        booked[key] = dataclass_replace(
+            deliveries[key], source=dataclass_replace(source, pickup_slot_end=answer.end)
+        )
+    if errors:
+        raise ValidationFailed("The pickup slot cannot be booked.", field_errors=errors)
+    return booked
 
 
 def _price(
@@ -342,6 +392,7 @@ def _write(
     source: str,
     now: Any,
 ) -> Order:
+    deliveries = _pickup_slots_book(data, deliveries)
     person = data.customer
     customer = customer_resolve(
         email=person.email,

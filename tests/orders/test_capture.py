@@ -120,7 +120,9 @@ def test_order_numbers_follow_the_sequence(catalogue) -> None:  # type: ignore[n
 
 
 def test_click_and_collect_lines_reserve_at_the_store_others_in_the_pool(catalogue) -> None:  # type: ignore[no-untyped-def]
-    start = (timezone.now().replace(microsecond=0) + timedelta(days=1)).astimezone(UTC)
+    # A slot the store offers (always open, hourly slots from midnight: fulfillment.slots).
+    start = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    start = start.astimezone(UTC)
     body = order_body(
         catalogue,
         delivery={"mode": "home_express", "address": ADDRESS},
@@ -131,7 +133,7 @@ def test_click_and_collect_lines_reserve_at_the_store_others_in_the_pool(catalog
                 "store": catalogue.store.code,
                 "pickup_slot": {
                     "start": start.isoformat(),
-                    "end": (start + timedelta(hours=2)).isoformat(),
+                    "end": (start + timedelta(hours=1)).isoformat(),
                 },
             }
         ],
@@ -156,7 +158,7 @@ def test_click_and_collect_lines_reserve_at_the_store_others_in_the_pool(catalog
             "mode": "click_and_collect",
             "pickup_location_id": catalogue.store.id,
             "pickup_slot_start": start.isoformat(),
-            "pickup_slot_end": (start + timedelta(hours=2)).isoformat(),
+            "pickup_slot_end": (start + timedelta(hours=1)).isoformat(),
             "relay_point_code": "",
             "shipping_address": {},
         }
