@@ -42,3 +42,16 @@ def stock_check_task(repair: bool = False) -> dict[str, int]:
 def feed_snapshot_apply_task(job_id: str) -> str:
     """Apply one snapshot job (idempotent: a finished job is left as it is)."""
     return str(feed_snapshot_apply(job_id=job_id).status)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def master_data_feed_apply_task(job_id: str) -> str:
+    """Apply one product (PIM) or customer (CRM) feed job; a finished job is left as it is."""
+    from inventory.services.master_data_feeds import master_data_feed_apply
+
+    return str(master_data_feed_apply(job_id=job_id).status)

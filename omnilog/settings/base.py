@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryModeEnum": "orders.models.DeliveryMode",
         "LocationKindEnum": "inventory.models.Location.Kind",
         "TransferReasonEnum": "fulfillment.models_shipping.TransferOrder.Reason",
+        # Stock snapshots and master-data feeds share the mode choices.
+        "ModeEnum": "inventory.models.FeedJob.Mode",
     },
 }
 
