@@ -24,14 +24,16 @@ loss already took the rest off on hand. The event details say so (``not_reserved
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Parcel
+from fulfillment.models_store import HandoverLine
 from fulfillment.services.fulfillment_orders import (
     _fulfillment_order_lock,
     _order_id_of,
@@ -104,8 +106,10 @@ def _lock_lines(fulfillment_order: FulfillmentOrder) -> list[FulfillmentOrderLin
     )
 
 
-def _lock_stock(lines: list[FulfillmentOrderLine]) -> dict[int, int]:
-    """Lock the reservations the packed lines commit (id order), then their stock levels
+def _lock_stock(
+    lines: list[FulfillmentOrderLine], quantities: Mapping[int, int] | None = None
+) -> dict[int, int]:
+    """Lock the reservations the lines commit (id order), then their stock levels
     (primary-key order), in the global order; return what each active one still holds.
 
     Precondition: inside the transaction holding the lines' locks and no stock-level lock.
@@ -114,7 +118,7 @@ def _lock_stock(lines: list[FulfillmentOrderLine]) -> dict[int, int]:
         reservation_ids=[
             line.reservation_id
             for line in lines
-            if line.reservation_id is not None and line.quantity_packed
+            if line.reservation_id is not None and _units(line, quantities)
         ],
         targets=(),
     )
@@ -125,20 +129,38 @@ def _lock_stock(lines: list[FulfillmentOrderLine]) -> dict[int, int]:
     }
 
 
+def _units(line: FulfillmentOrderLine, quantities: Mapping[int, int] | None) -> int:
+    return line.quantity_packed if quantities is None else quantities.get(line.pk, 0)
+
+
+def handed_over_units(fulfillment_order_id: int) -> dict[int, int]:
+    """{fulfillment order line id: units already handed over} by partial handovers."""
+    return dict(
+        HandoverLine.objects.filter(
+            fulfillment_order_line__fulfillment_order_id=fulfillment_order_id
+        )
+        .values("fulfillment_order_line_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("fulfillment_order_line_id", "units")
+    )
+
+
 def _commit_lines(
     *,
     lines: list[FulfillmentOrderLine],
     order_lines: list[OrderLine],
     actor: str,
+    quantities: Mapping[int, int] | None = None,
 ) -> list[dict[str, int]]:
-    """Commit each line's packed units (every reservation and level locked first, in the
-    global order) and count them fulfilled. Units a stock loss shorted from the reservation
-    after they were picked leave without a commit (see the module docstring)."""
-    held = _lock_stock(lines)
+    """Commit each line's packed units, or ``quantities`` ({line id: units}) of them (every
+    reservation and level locked first, in the global order) and count them fulfilled. Units
+    a stock loss shorted from the reservation after they were picked leave without a commit
+    (see the module docstring)."""
+    held = _lock_stock(lines, quantities)
     by_id = {line.pk: line for line in order_lines}
     done = []
     for line in sorted(lines, key=lambda item: (item.reservation_id or 0, item.pk)):
-        units = line.quantity_packed
+        units = _units(line, quantities)
         if units == 0:
             continue
         shipped = {"line_id": line.order_line_id, "quantity": units}
@@ -293,10 +315,11 @@ def fulfillment_order_handover(
     lines: Sequence[tuple[int, int]] | None = None,
     now: datetime | None = None,
 ) -> FulfillmentOrder:
-    """The customer collects: every packed unit is committed, the order is ``collected`` once
-    every unit is fulfilled or cancelled. ``lines`` ((fulfillment order line id, quantity)),
-    when given, must name every line with its packed quantity: a partial handover is refused
-    (the customer refusing items is a return, not a handover). Handing over twice is a no-op.
+    """The customer collects: every packed unit not yet handed over is committed, the order is
+    ``collected`` once every unit is fulfilled or cancelled. ``lines`` ((fulfillment order line
+    id, quantity)), when given, must name every line with the units it has left: a partial
+    handover goes through ``fulfillment.services.handover.pickup_handover`` (code-checked, it
+    records what was handed over). Handing over twice is a no-op.
 
     The pickup-code check (store screens) belongs in front of this service. A cancelled
     order is refused (``Conflict`` ``order_cancelled``): its units are no longer the customer's.
@@ -316,8 +339,10 @@ def fulfillment_order_handover(
             return fulfillment_order
         _require_status(fulfillment_order, FulfillmentStatus.READY_FOR_PICKUP)
         own = _lock_lines(fulfillment_order)
+        handed = handed_over_units(fulfillment_order.pk)
+        left = {line.pk: line.quantity_packed - handed.get(line.pk, 0) for line in own}
         if lines is not None:
-            expected = {line.pk: line.quantity_packed for line in own if line.quantity_packed}
+            expected = {key: value for key, value in left.items() if value}
             if dict(lines) != expected or len(lines) != len(expected):
                 raise ValidationFailed(
                     "A handover gives every packed unit of the order.",
@@ -335,6 +360,7 @@ def fulfillment_order_handover(
             lines=own,
             order_lines=order_lines,
             actor=actor,
+            quantities=left if handed else None,
         )
         fulfillment_order_step(
             order=order,

@@ -7,15 +7,16 @@ queries for 3 orders or 500 (tested).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Sum
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
-from fulfillment.models import FulfillmentOrder
+from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, ProductBin
 from fulfillment.models_store import StorePolicy
 from fulfillment.statuses import FulfillmentStatus
 from inventory.models import Location
@@ -218,4 +219,133 @@ def store_queue(*, location: Location, now: datetime | None = None) -> Queue:
             )
             for key, cards in buckets.items()
         ),
+    )
+
+
+@dataclass(frozen=True)
+class PickLine:
+    line_id: int
+    sku: str
+    ean: str
+    name: str
+    bin_location: str
+    quantity: int  # open units (ordered here minus rejected)
+    picked: int
+    rejected: int
+    rejection_reason: str
+    initials: str
+    hue: int
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.picked
+
+    @property
+    def is_done(self) -> bool:
+        return self.left <= 0
+
+
+@dataclass(frozen=True)
+class PickSheet:
+    lines: tuple[PickLine, ...]
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def picked(self) -> int:
+        return sum(line.picked for line in self.lines)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.picked / self.units) if self.units else 100
+
+
+def _initials(name: str) -> str:
+    words = [word for word in name.replace("-", " ").split() if word[:1].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+def pick_sheet(*, fulfillment_order: FulfillmentOrder) -> PickSheet:
+    """The order's lines with product, bin (the pick task's, else the store's ``ProductBin``),
+    open, picked and rejected units, and an initials tile (products have no image). Two
+    queries."""
+    lines = list(
+        FulfillmentOrderLine.objects.filter(fulfillment_order=fulfillment_order)
+        .select_related("order_line__product")
+        .annotate(task_bin=Max("pick_tasks__bin_location"))
+        .order_by("id")
+    )
+    bins = dict(
+        ProductBin.objects.filter(
+            location_id=fulfillment_order.location_id,
+            product_id__in={line.order_line.product_id for line in lines},
+        ).values_list("product_id", "bin_location")
+    )
+    return PickSheet(
+        lines=tuple(
+            PickLine(
+                line_id=line.pk,
+                sku=line.order_line.sku,
+                ean=line.order_line.product.ean or "",
+                name=line.order_line.name,
+                bin_location=line.task_bin or bins.get(line.order_line.product_id, ""),
+                quantity=line.quantity - line.quantity_rejected,
+                picked=line.quantity_picked,
+                rejected=line.quantity_rejected,
+                rejection_reason=line.rejection_reason,
+                initials=_initials(line.order_line.name),
+                hue=zlib.crc32(line.order_line.sku.encode()) % 360,
+            )
+            for line in lines
+        )
+    )
+
+
+@dataclass(frozen=True)
+class HandoverLineRow:
+    line_id: int
+    sku: str
+    name: str
+    packed: int
+    handed_over: int
+
+    @property
+    def left(self) -> int:
+        return self.packed - self.handed_over
+
+
+def handover_sheet(*, fulfillment_order: FulfillmentOrder) -> tuple[HandoverLineRow, ...]:
+    """The order's lines with packed units and what earlier (partial) handovers took."""
+    lines = (
+        FulfillmentOrderLine.objects.filter(fulfillment_order=fulfillment_order)
+        .select_related("order_line")
+        .annotate(handed=Sum("handover_lines__quantity"))
+        .order_by("id")
+    )
+    return tuple(
+        HandoverLineRow(
+            line_id=line.pk,
+            sku=line.order_line.sku,
+            name=line.order_line.name,
+            packed=line.quantity_packed,
+            handed_over=line.handed or 0,
+        )
+        for line in lines
+        if line.quantity_packed
+    )
+
+
+def store_order_find(*, location: Location, text: str) -> FulfillmentOrder | None:
+    """The store's pickup fulfillment order for an order number as typed (``OM-000123``,
+    ``om-123`` or ``123``), the most recent first; None when there is none."""
+    value = text.strip().upper()
+    digits = value.removeprefix("OM-").removeprefix("OM")
+    number = f"OM-{int(digits):06d}" if digits.isdigit() and len(digits) <= 12 else value
+    return (
+        FulfillmentOrder.objects.select_related("order")
+        .filter(location=location, delivery_mode__in=PICKUP_MODES, order__number=number)
+        .order_by("-id")
+        .first()
     )

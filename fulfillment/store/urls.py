@@ -19,6 +19,7 @@ urlpatterns = [
     path("<slug:store>/queue/board/", views.QueueBoardView.as_view(), name="queue-board"),
     path("<slug:store>/fo/<int:pk>/pick/", views_pick.PickView.as_view(), name="pick"),
     path("<slug:store>/fo/<int:pk>/ready/", views_pick.ReadyView.as_view(), name="ready"),
+    path("<slug:store>/fo/<int:pk>/code/", views_pick.CodeResendView.as_view(), name="code-resend"),
     path("<slug:store>/handover/", views_handover.HandoverFindView.as_view(), name="handover"),
     path(
         "<slug:store>/handover/<int:pk>/",

@@ -7,6 +7,17 @@
   var DUPLICATE_MS = 2000;
   var audio = null;
 
+  // Refusals (409 wrong item, 422 bad input, 429 too many attempts) carry the page fragment
+  // with the message: swap them like a success; only 5xx are errors.
+  if (window.htmx) {
+    window.htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "4..", swap: true },
+      { code: "...", swap: false, error: true }
+    ];
+  }
+
   function announce(text) {
     var region = document.getElementById("announcer");
     if (!region || !text) { return; }
@@ -39,7 +50,7 @@
 
   function focusScan() {
     var field = document.querySelector("[data-scan-field]");
-    if (field) { field.focus(); field.select && field.select(); }
+    if (field) { field.value = ""; field.focus(); }
   }
 
   // Duplicate scans of the same code within 2 s are dropped before they reach the server
