@@ -46,6 +46,8 @@ GROUPS = {
     "location": "location_id",
     "day": "placed_day",
 }
+# The channel's code, or "all" on the ROLLUP's overall row.
+CHANNEL_OR_ALL = "CASE WHEN GROUPING(channel_id) = 1 THEN 'all' ELSE min(channel_code) END"
 SETTLED_FOR_FILL = ("shipped", "delivered", "collected", "completed")
 
 
@@ -295,7 +297,7 @@ def baskets(scope: Scope) -> list[Basket]:
     rows = _run(
         "basket",
         scope,
-        """SELECT channel_id, coalesce(min(channel_code), 'all'), count(*), sum(grand_total),
+        f"""SELECT channel_id, {CHANNEL_OR_ALL}, count(*), sum(grand_total),
                   round(avg(grand_total), 2), round(avg(units), 2)
         FROM rows GROUP BY ROLLUP ((channel_id, channel_code))
         ORDER BY channel_id IS NULL, 2""",
@@ -330,7 +332,7 @@ def fill_rates(scope: Scope) -> list[FillRate]:
     rows = _run(
         "fill_rate",
         scope,
-        """SELECT channel_id, coalesce(min(channel_code), 'all'), count(*),
+        f"""SELECT channel_id, {CHANNEL_OR_ALL}, count(*),
                   count(*) FILTER (WHERE is_filled), sum(quantity), sum(quantity_fulfilled),
                   sum(total), round(sum(total * quantity_fulfilled / quantity), 2)
         FROM rows GROUP BY ROLLUP ((channel_id, channel_code))
@@ -351,7 +353,7 @@ def splits(scope: Scope) -> list[Split]:
     rows = _run(
         "split",
         scope,
-        """SELECT channel_id, coalesce(min(channel_code), 'all'), count(*),
+        f"""SELECT channel_id, {CHANNEL_OR_ALL}, count(*),
                   count(*) FILTER (WHERE locations > 1)
         FROM rows GROUP BY ROLLUP ((channel_id, channel_code))
         ORDER BY channel_id IS NULL, 2""",
