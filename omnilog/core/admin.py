@@ -20,6 +20,7 @@ from omnilog.core.webhook_services import (
     webhook_send_test,
     webhook_topics_validate,
 )
+from omnilog.core.webhooks import destination_refusal
 
 
 @admin.register(OutboxEvent)
@@ -46,6 +47,13 @@ class WebhookSubscriptionForm(forms.ModelForm[WebhookSubscription]):
     class Meta:
         model = WebhookSubscription
         fields = ("name", "url", "topics", "is_active")
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        refusal = destination_refusal(url)
+        if refusal:
+            raise forms.ValidationError(f"Webhooks go to public addresses only ({refusal}).")
+        return url
 
     def clean_topics(self) -> list[str]:
         topics = self.cleaned_data.get("topics") or []

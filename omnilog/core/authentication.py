@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
@@ -52,6 +53,20 @@ class ThrottledBasicAuthentication(BasicAuthentication):
             raise
         cache.delete(keys[0])  # a good password clears the name's count, not the address's
         return result
+
+
+class ThrottledBasicScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """Documents the throttled Basic scheme like DRF's own (registered on import)."""
+
+    target_class = "omnilog.core.authentication.ThrottledBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Staff user name and password; repeated failures lock out (429).",
+        }
 
 
 STAFF_AUTHENTICATION_CLASSES = (SessionAuthentication, ThrottledBasicAuthentication)

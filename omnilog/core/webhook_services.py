@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from omnilog.core.errors import FieldError, NotFound, ValidationFailed
 from omnilog.core.models import OutboxEvent, WebhookDelivery, WebhookSubscription
-from omnilog.core.webhooks import HttpOutcome, http_post, signed_headers
+from omnilog.core.webhooks import HttpOutcome, destination_refusal, http_post, signed_headers
 
 TOPIC_PATTERN = re.compile(r"^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$")
 TEST_TOPIC = "webhook.test"
@@ -54,6 +54,12 @@ def webhook_subscription_create(
             "The URL is not valid.",
             field_errors=[FieldError(field="url", message="Enter an http(s) URL.")],
         ) from error
+    refusal = destination_refusal(url)
+    if refusal:
+        raise ValidationFailed(
+            "Webhooks go to public addresses only.",
+            field_errors=[FieldError(field="url", message=refusal, code="private_address")],
+        )
     clean_topics = webhook_topics_validate(topics)
     cursor = outbox_last_event_id() if from_event_id is None else max(0, from_event_id - 1)
     return WebhookSubscription.objects.create(

@@ -25,9 +25,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -191,8 +194,44 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
+def destination_refusal(url: str, *, resolve: bool = True) -> str:
+    """Why a webhook may not be sent to ``url`` ("" when it may).
+
+    Unless ``WEBHOOK_ALLOW_PRIVATE_URLS`` (development, tests), a receiver must be a public
+    address: a subscription pointing at loopback, private, link-local (cloud metadata) or
+    reserved addresses would let whoever manages subscriptions probe the internal network with
+    signed POSTs. The host name is resolved at delivery time too (``resolve``), so a name that
+    later points inside is refused then. A name re-pointed between this check and the
+    connection (DNS rebinding within seconds) is not caught; egress filtering covers that.
+    """
+    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        return ""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return f"refused: {host or 'no host'} is not a public address"
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if not resolve:
+            return ""
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError:
+            return ""  # unresolvable: the POST fails on its own with the resolver's error
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        if not address.is_global or address.is_multicast:
+            return f"refused: {host} resolves to a non-public address ({address})"
+    return ""
+
+
 def http_post(*, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> HttpOutcome:
-    """POST ``body``; never raises for network or HTTP errors. Precondition: no open transaction."""
+    """POST ``body``; never raises for network or HTTP errors. Precondition: no open transaction.
+
+    A destination refused by ``destination_refusal`` is a failed attempt (nothing is sent)."""
+    refusal = destination_refusal(url)
+    if refusal:
+        return HttpOutcome(None, "", refusal, 0)
     request = urllib.request.Request(  # noqa: S310 - the URL's scheme is validated http(s)
         url,
         data=body,

@@ -309,6 +309,9 @@ RESERVATION_PAYMENT_TTL = int(os.environ.get("RESERVATION_PAYMENT_TTL", "1800"))
 IDEMPOTENCY_LOCK_SECONDS = int(os.environ.get("IDEMPOTENCY_LOCK_SECONDS", "60"))
 IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
 IDEMPOTENCY_RECORD_TTL_HOURS = 24
+# Webhook receivers must be public addresses (omnilog.core.webhooks.destination_refusal);
+# development and tests post to local receivers.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 # Wrong HTTP Basic passwords per user name and per client address before a lockout window.
 BASIC_AUTH_MAX_FAILURES = int(os.environ.get("BASIC_AUTH_MAX_FAILURES", "10"))
 BASIC_AUTH_LOCKOUT_SECONDS = int(os.environ.get("BASIC_AUTH_LOCKOUT_SECONDS", "900"))

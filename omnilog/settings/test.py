@@ -27,6 +27,8 @@ FULFILLMENT_ROUTE_ON_PLACE = False
 # Every test client signs in from 127.0.0.1: wrong-password tests across the suite must not
 # lock each other out. The lockout's own test lowers it (tests/core/test_basic_auth_lockout.py).
 BASIC_AUTH_MAX_FAILURES = 100_000
+# The webhook tests' receivers listen on 127.0.0.1 (the refusal has its own test).
+WEBHOOK_ALLOW_PRIVATE_URLS = True
 
 # A test worker may restore unacknowledged messages sooner (the SIGKILL redelivery test,
 # tests/fulfillment/test_worker.py sets it for the workers it starts): the Redis transport
