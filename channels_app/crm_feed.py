@@ -215,7 +215,7 @@ class CustomerFeed:
             for name in fields:
                 setattr(customer, name, item.values[name])
             customer.updated_at = now
-            changed.append((customer, fields))
+            changed.append((customer, sorted(fields)))
         Customer.objects.bulk_create(created)
         if changed:
             names = sorted({name for _customer, fields in changed for name in fields})

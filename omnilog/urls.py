@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("omnilog.core.api_urls")),
     path("", include("inventory.api.urls")),
     path("", include("inventory.api.feed_urls")),
+    path("", include("inventory.api.supply_urls")),
     path("", include("inventory.api.pim_urls")),
     path("", include("channels_app.api.urls")),
     path("webhooks/", include("omnilog.core.webhook_api")),

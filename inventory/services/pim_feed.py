@@ -212,7 +212,7 @@ class ProductFeed:
             for name in fields:
                 setattr(product, name, item.values[name])
             product.updated_at = now
-            changed.append((product, fields))
+            changed.append((product, sorted(fields)))
         Product.objects.bulk_create(created)
         if changed:
             names = sorted({name for _product, fields in changed for name in fields})

@@ -558,6 +558,7 @@ def _placed_payload(order: Order, lines: list[OrderLine]) -> dict[str, Any]:
         "channel_id": order.channel_id,
         "external_id": order.external_id,
         "customer_id": order.customer_id,
+        "customer_email": order.customer_email,
         "status": order.status,
         "payment_status": order.payment_status,
         "currency": order.currency,

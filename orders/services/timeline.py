@@ -74,7 +74,8 @@ def order_event_write(
 
 
 def order_outbox_emit(*, order: Order, topic: str, payload: Mapping[str, Any]) -> None:
-    """One outbox event about ``order``; every payload carries the order's identity."""
+    """One outbox event about ``order``; every payload carries the order's identity, its
+    channel and its customer (id, and the e-mail this order's channel gave)."""
     outbox_emit(
         topic=topic,
         aggregate_type="order",
@@ -83,6 +84,9 @@ def order_outbox_emit(*, order: Order, topic: str, payload: Mapping[str, Any]) -
             "order_id": order.pk,
             "number": order.number,
             "channel_id": order.channel_id,
+            # The CRM follows a customer's orders on every channel (docs/supply.md, "CRM").
+            "customer_id": order.customer_id,
+            "customer_email": order.customer_email,
             "status": order.status,
             "version": order.version,
             **payload,

@@ -95,7 +95,7 @@ def test_creates_and_updates_by_sku_then_a_replay_changes_nothing() -> None:
     assert events[2][1] == {
         "product_id": old.pk,
         "sku": "OLD-1",
-        "changed": ["name", "ean", "is_active"],
+        "changed": ["ean", "is_active", "name"],
         "source": "pim_feed",
         "job_id": str(job.id),
         "actor": "pim",
