@@ -27,6 +27,9 @@ from fulfillment.store.forms import int_field
 from fulfillment.store.selectors import handover_sheet, store_order_find
 from omnilog.core.errors import ApplicationError, FieldError, ValidationFailed
 
+# Fields whose errors show next to their input; the others are listed under the message.
+INLINE = frozenset({"code", "collector_name", "id_checked"})
+
 
 def _actor(request: HttpRequest) -> str:
     return f"store:{request.user.get_username()}"
@@ -139,6 +142,7 @@ class HandoverOrderView(StoreRequiredMixin, View):
         status: int = 200,
     ) -> HttpResponse:
         data = request.POST if request.method == "POST" and error is not None else None
+        field_errors = error.field_errors if error is not None else ()
         context: dict[str, Any] = {
             "nav": "handover",
             "fo": fulfillment_order,
@@ -148,9 +152,8 @@ class HandoverOrderView(StoreRequiredMixin, View):
             "is_manager": request.store_role == MANAGER,  # type: ignore[attr-defined]
             "code": code if error is None or error.code != "wrong_code" else "",
             "error": error,
-            "field_errors": {
-                item.field: item.message for item in (error.field_errors if error else ())
-            },
+            "field_errors": {item.field: item.message for item in field_errors},
+            "other_errors": [item.message for item in field_errors if item.field not in INLINE],
             "form": data,
         }
         return render(request, "store/handover.html", context, status=status)
