@@ -103,6 +103,11 @@ class Tracking:
     timeline: tuple[TimelineEntry, ...]
     shipments: tuple[dict[str, Any], ...] = ()
     pickup_code: str | None = None
+    pickup_store_id: int | None = None
+    # Curbside check-in ("I'm here" on the tracking page).
+    curbside_arrived_at: datetime | None = None
+    curbside_bay: int | None = None
+    curbside_note: str = ""
 
 
 # What the public tracking page shows of the timeline: fixed labels, never an event's
@@ -178,6 +183,10 @@ def _tracking(order: Order, *, is_public: bool = False) -> Tracking:
             for line in order.lines.all()
         ),
         timeline=timeline,
+        pickup_store_id=order.pickup_location_id,
+        curbside_arrived_at=order.curbside_arrived_at,
+        curbside_bay=order.curbside_bay,
+        curbside_note=order.curbside_note,
     )
 
 
