@@ -1,0 +1,298 @@
+"""Exchanges: a return plus a replacement order, reserved at once, with the price difference.
+
+``exchange_create`` opens the return request (``return_request_create``: eligibility, window,
+quantities, mode) and places the replacement order through the real capture
+(``order_place_for_channel``: priced by the channel's engine, stock reserved at once) for the
+same channel, customer and delivery, in one transaction: when the replacement cannot be placed
+(no stock, a product not sold...) nothing is written, the return request neither.
+``ReturnRequest.exchange_order`` links the two.
+
+The price difference is the replacement's grand total minus what the returned units are worth
+(``refund_quote`` of the return's lines under the channel's policy): positive, the customer pays
+it (the replacement's payment is pending until the payment system says it is paid); negative,
+it is owed back once the return is received (the return lifecycle's ``exchanged ->
+refund_requested`` step, with ``exchange_settlement`` giving the amount). Omnilog moves no money:
+``return.exchange_created`` tells the payment system what to collect or refund.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from omnilog.core.errors import ApplicationError, FieldError, NotFound, ValidationFailed
+from orders.models import DeliveryMode, Order, OrderEvent, OrderLine, PaymentStatus
+from orders.services.capture import order_place_for_channel
+from orders.services.inputs import (
+    AddressInput,
+    CustomerInput,
+    DeliveryInput,
+    LineInput,
+    OrderInput,
+)
+from orders.services.payment import order_payment_update
+from orders.services.timeline import order_event_write, order_lock, order_outbox_emit
+from returns.models import ReturnLine, ReturnRequest
+from returns.services.common import Actor
+from returns.services.refunds import RefundQuote, refund_quote
+from returns.services.requests import ReturnInput, return_request_create
+
+ZERO = Decimal("0.00")
+MAX_REPLACEMENT_LINES = 50
+
+
+@dataclass(frozen=True)
+class ReplacementLineInput:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ExchangeSettlement:
+    """``difference = replacement_total - returned_value``: > 0 the customer pays it, < 0 it is
+    owed back (``refund_due``)."""
+
+    returned_value: Decimal
+    replacement_total: Decimal
+    difference: Decimal
+    currency: str
+
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.difference, ZERO)
+
+    @property
+    def refund_due(self) -> Decimal:
+        return max(-self.difference, ZERO)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "returned_value": str(self.returned_value),
+            "replacement_total": str(self.replacement_total),
+            "difference": str(self.difference),
+            "amount_due": str(self.amount_due),
+            "refund_due": str(self.refund_due),
+            "currency": self.currency,
+        }
+
+
+@dataclass(frozen=True)
+class Exchange:
+    return_request: ReturnRequest
+    replacement_order: Order
+    settlement: ExchangeSettlement
+
+
+def replacement_delivery(order: Order) -> DeliveryInput:
+    """The original order's (default) delivery, as capture takes it."""
+    address = None
+    if order.shipping_address:
+        fields = order.shipping_address
+        address = AddressInput(
+            line1=str(fields.get("line1", "")),
+            postcode=str(fields.get("postcode", "")),
+            city=str(fields.get("city", "")),
+            country=str(fields.get("country", "FR")),
+            name=str(fields.get("name", "")),
+            line2=str(fields.get("line2", "")),
+            phone=str(fields.get("phone", "")),
+            latitude=fields.get("latitude"),
+            longitude=fields.get("longitude"),
+        )
+    store_modes = {DeliveryMode.CLICK_AND_COLLECT, DeliveryMode.SHIP_TO_STORE}
+    store = order.pickup_location if order.delivery_mode in store_modes else None
+    return DeliveryInput(
+        mode=order.delivery_mode,
+        address=address,
+        store_code=store.code if store is not None else "",
+        relay_point_code=order.relay_point_code,
+    )
+
+
+def replacement_order_place(
+    *,
+    order: Order,
+    lines: Sequence[ReplacementLineInput],
+    actor: Actor,
+    external_id: str,
+    payment_status: str,
+    field_prefix: str = "replacement_lines",
+) -> Order:
+    """Place a replacement of ``order`` (same channel, customer snapshot and delivery) for
+    ``lines`` through the capture service: priced, and its stock reserved at once.
+
+    Capture's errors come back with their paths moved under ``field_prefix``
+    (``lines.0.sku`` -> ``replacement_lines.0.sku``); ``InsufficientStock`` is raised as is
+    (409, every short line). Precondition: inside the caller's transaction, no stock-level
+    lock held (capture reserves).
+    """
+    data = OrderInput(
+        customer=CustomerInput(
+            email=order.customer_email,
+            phone=order.customer_phone,
+            first_name=order.customer_first_name,
+            last_name=order.customer_last_name,
+            company_name=order.customer_company_name,
+        ),
+        lines=tuple(LineInput(sku=line.sku, quantity=line.quantity) for line in lines),
+        delivery=replacement_delivery(order),
+        external_id=external_id,
+        payment_status=payment_status,
+        is_partial_delivery_allowed=order.is_partial_delivery_allowed,
+    )
+    try:
+        return order_place_for_channel(
+            channel=order.channel, data=data, actor=actor.name, source=actor.source or "returns"
+        )
+    except ValidationFailed as error:
+        raise ValidationFailed(
+            f"The replacement order cannot be placed: {error.message}",
+            code=error.code,
+            details=error.details,
+            field_errors=[_repath(problem, field_prefix) for problem in error.field_errors],
+        ) from error
+
+
+def _repath(problem: FieldError, prefix: str) -> FieldError:
+    head, dot, rest = problem.field.partition(".")
+    if head == "lines" and dot:
+        return FieldError(f"{prefix}.{rest}", problem.message, problem.code)
+    return FieldError(f"replacement.{problem.field}", problem.message, problem.code)
+
+
+def exchange_create(
+    *,
+    order_id: int,
+    data: ReturnInput,
+    replacement_lines: Sequence[ReplacementLineInput],
+    actor: Actor,
+) -> Exchange:
+    """Return ``data.lines`` of ``order_id`` and place a replacement for ``replacement_lines``.
+
+    In one transaction: the return request (its own checks: ``lines.N.quantity`` over
+    returnable or out of window, mode, location...), then the replacement order (reserved at
+    once; ``InsufficientStock`` 409 when short, ``replacement_lines.N.sku`` for an unknown or
+    unsold product), then the link and ``return.exchange_created`` with the settlement. Any
+    error: nothing written. With ``actor.channel_id`` the order must be that channel's.
+    """
+    errors = _shape_errors(replacement_lines)
+    if errors:
+        raise ValidationFailed("The exchange is not valid.", field_errors=errors)
+    with transaction.atomic():
+        rma = return_request_create(order_id=order_id, data=data, actor=actor)
+        order = order_lock(order_id=rma.order_id, channel_id=actor.channel_id)
+        returned_value = _returned_value(order, rma, data)
+        replacement = replacement_order_place(
+            order=order,
+            lines=replacement_lines,
+            actor=actor,
+            external_id=f"{rma.number}-X",
+            payment_status=PaymentStatus.PENDING,
+        )
+        settlement = ExchangeSettlement(
+            returned_value=returned_value.total,
+            replacement_total=replacement.grand_total,
+            difference=replacement.grand_total - returned_value.total,
+            currency=order.currency,
+        )
+        if settlement.amount_due == 0:
+            # Paid by what comes back: nothing to collect, its stock holds without a deadline.
+            replacement = order_payment_update(
+                order_id=replacement.pk,
+                payment_status=PaymentStatus.CAPTURED,
+                actor=actor.name,
+                source="exchange",
+            )
+        ReturnRequest.objects.filter(pk=rma.pk).update(exchange_order=replacement)
+        rma.exchange_order = replacement
+        details = {
+            "return_id": rma.pk,
+            "return_number": rma.number,
+            "replacement_order_id": replacement.pk,
+            "replacement_order_number": replacement.number,
+            **settlement.as_json(),
+        }
+        order_event_write(
+            order=order,
+            kind=OrderEvent.Kind.RETURN,
+            actor=actor.name,
+            channel_id=actor.channel_id,
+            source=actor.source,
+            message=f"Exchange: return {rma.number}, replacement {replacement.number}",
+            details=details,
+        )
+        order_event_write(
+            order=replacement,
+            kind=OrderEvent.Kind.NOTE,
+            actor=actor.name,
+            channel_id=actor.channel_id,
+            source=actor.source,
+            message=f"Replacement for return {rma.number} of order {order.number}",
+            details=details,
+        )
+        order_outbox_emit(order=order, topic="return.exchange_created", payload=details)
+    return Exchange(return_request=rma, replacement_order=replacement, settlement=settlement)
+
+
+def _shape_errors(lines: Sequence[ReplacementLineInput]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not lines:
+        errors.append(FieldError("replacement_lines", "At least one line.", "required"))
+    elif len(lines) > MAX_REPLACEMENT_LINES:
+        errors.append(
+            FieldError("replacement_lines", f"At most {MAX_REPLACEMENT_LINES}.", "max_length")
+        )
+    for index, line in enumerate(lines):
+        if line.quantity <= 0:
+            errors.append(
+                FieldError(f"replacement_lines.{index}.quantity", "Must be positive.", "min_value")
+            )
+    return errors
+
+
+def _returned_value(order: Order, rma: ReturnRequest, data: ReturnInput) -> RefundQuote:
+    """What the returned units are worth under the channel's policy (their refund quote)."""
+    lines = {
+        line.pk: line for line in OrderLine.objects.filter(order=order).select_related("product")
+    }
+    return_lines = ReturnLine.objects.filter(return_request=rma).order_by("id")
+    try:
+        return refund_quote(
+            order=order,
+            lines=[
+                (lines[item.order_line_id], item.quantity_requested, item.reason_code)
+                for item in return_lines
+            ],
+        )
+    except ApplicationError as error:
+        # Units already refunded (by a claim): the return's own checks let them through.
+        raise ValidationFailed(
+            "These units cannot be exchanged.", field_errors=error.field_errors
+        ) from error
+
+
+def exchange_settlement(*, return_request: ReturnRequest) -> ExchangeSettlement:
+    """The price difference of an exchange, computed again from the return's lines (approved
+    quantities once approved) and the replacement order. Reads only."""
+    if return_request.exchange_order_id is None:
+        raise NotFound(f"Return {return_request.number} is not an exchange.", code="not_exchange")
+    order = return_request.order
+    replacement = Order.objects.get(pk=return_request.exchange_order_id)
+    lines = []
+    for item in ReturnLine.objects.filter(return_request=return_request).select_related(
+        "order_line__product"
+    ):
+        quantity = item.quantity_approved or item.quantity_requested
+        lines.append((item.order_line, quantity, item.reason_code))
+    refunds = list(return_request.refunds.values_list("pk", flat=True))
+    value = refund_quote(order=order, lines=lines, exclude_refund_ids=refunds)
+    return ExchangeSettlement(
+        returned_value=value.total,
+        replacement_total=replacement.grand_total,
+        difference=replacement.grand_total - value.total,
+        currency=order.currency,
+    )
