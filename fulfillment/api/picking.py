@@ -3,7 +3,8 @@ short), packing (scan, close), ship, ready for pickup, handover, and the printed
 
 Session (or HTTP Basic) auth; staff users or users with ``fulfillment.pick_and_pack`` (the
 store-staff group). Every view validates, calls one service or selector and renders; errors are
-problem details. Store scoping (a store user sees only its store) comes with the store screens.
+problem details. Store staff who are not global staff act only on their stores' locations (any
+other location's object is a 404: ``FloorApi.initial``, ``fulfillment.store.access.floor_scope``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from fulfillment.services.picking import (
     pick_short,
     picking_plan_location,
 )
+from fulfillment.store.access import floor_location_of, floor_scope
 from omnilog.core.authentication import STAFF_AUTHENTICATION_CLASSES
+from omnilog.core.errors import NotFound
 
 
 class IsFulfillmentStaff(BasePermission):
@@ -54,6 +57,14 @@ class IsFulfillmentStaff(BasePermission):
 class FloorApi(APIView):
     authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = (IsFulfillmentStaff,)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Store staff (members of stores, not global staff) act only on their stores: any
+        other location's object is a 404, as if it did not exist."""
+        super().initial(request, *args, **kwargs)
+        scope = floor_scope(request.user)
+        if scope is not None and floor_location_of(**kwargs) not in scope:
+            raise NotFound("Not found.", code="not_found")
 
     def actor(self, request: Request) -> str:
         return str(request.user.get_username())

@@ -22,20 +22,21 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
-from fulfillment.models import FulfillmentOrder
+from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, PickList
 from fulfillment.models_store import StoreStaff
 from inventory.models import Location
 
 __all__ = [
     "MANAGER",
     "StoreRequiredMixin",
+    "floor_location_of",
+    "floor_scope",
     "fulfillment_order_for_staff",
     "manager_required",
     "store_locations",
@@ -45,7 +46,6 @@ __all__ = [
 
 MANAGER = StoreStaff.Role.MANAGER.value
 View = TypeVar("View", bound=Callable[..., HttpResponse])
-User = AbstractBaseUser | AnonymousUser
 
 
 def _is_authenticated(user: Any) -> bool:
@@ -153,3 +153,39 @@ def fulfillment_order_for_staff(user: Any, location: Location, pk: int) -> Fulfi
     if found is None:
         raise Http404("No such order here.")
     return found
+
+
+def floor_scope(user: Any) -> frozenset[int] | None:
+    """The location ids a fulfillment-floor API user may act on: None (everywhere) for global
+    staff, superusers and floor users who belong to no store (warehouse pickers); otherwise
+    only their stores."""
+    if not _is_authenticated(user) or user.is_staff or user.is_superuser:
+        return None
+    stores = frozenset(StoreStaff.objects.filter(user=user).values_list("location_id", flat=True))
+    return stores or None
+
+
+def floor_location_of(
+    *,
+    fulfillment_order_id: int | None = None,
+    location_code: str | None = None,
+    pick_list_id: int | None = None,
+    line_id: int | None = None,
+) -> int | None:
+    """The location a floor API path acts on (None when the object does not exist)."""
+    if fulfillment_order_id is not None:
+        query = FulfillmentOrder.objects.filter(pk=fulfillment_order_id)
+        return query.values_list("location_id", flat=True).first()
+    if location_code is not None:
+        return Location.objects.filter(code=location_code).values_list("pk", flat=True).first()
+    if pick_list_id is not None:
+        return (
+            PickList.objects.filter(pk=pick_list_id).values_list("location_id", flat=True).first()
+        )
+    if line_id is not None:
+        return (
+            FulfillmentOrderLine.objects.filter(pk=line_id)
+            .values_list("fulfillment_order__location_id", flat=True)
+            .first()
+        )
+    return None
