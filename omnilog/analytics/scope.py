@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from channels_app.models import SalesChannel
-from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Shipment
+from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, RoutingDecision, Shipment
 from inventory.models import Location, StockLevel, StockMovement
 from omnilog.core.models import OutboxEvent
 from orders.models import Order, OrderEvent, OrderLine
@@ -30,6 +30,7 @@ TABLES = {
     "fulfillment_order": FulfillmentOrder._meta.db_table,
     "fulfillment_line": FulfillmentOrderLine._meta.db_table,
     "shipment": Shipment._meta.db_table,
+    "routing_decision": RoutingDecision._meta.db_table,
     "stock_level": StockLevel._meta.db_table,
     "stock_movement": StockMovement._meta.db_table,
     "outbox": OutboxEvent._meta.db_table,

@@ -98,7 +98,7 @@ def month() -> dict[str, Any]:
     cancelled_event(g, "payment failed")
     h = order(net, customer="bob", placed=at(1, -216), status="routed", promised=at(1, -168))
     fulfillment(net, h, "wh", routed=at(1, -215))
-    return {**net, "A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g, "H": h}  # fmt: skip
+    return {**net, "A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g, "H": h}
 
 
 def ids(net: dict[str, Any], names: str) -> list[int]:
