@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from omnilog.analytics.metrics import metrics_view
 from omnilog.core.views import healthz
 
 admin.site.site_header = "Omnilog back office"
@@ -26,6 +27,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("admin/analytics/", include("omnilog.analytics.urls")),
     path("admin/", admin.site.urls),
     path("track/", include("orders.urls")),
     path("store/", include("fulfillment.store.urls")),

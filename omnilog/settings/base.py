@@ -212,6 +212,7 @@ CELERY_TASK_ROUTES = {
     "fulfillment.tasks.*": {"queue": "routing"},
     "inventory.tasks.*": {"queue": "stock"},
     "omnilog.core.tasks.*": {"queue": "integrations"},
+    "omnilog.analytics.tasks.*": {"queue": "default"},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -271,6 +272,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    # Flow analytics (omnilog.analytics.dashboard): the preset dashboards recomputed and cached.
+    "analytics-refresh": {
+        "task": "omnilog.analytics.tasks.analytics_refresh_task",
+        "schedule": float(os.environ.get("ANALYTICS_REFRESH_SECONDS", "300")),
+        "options": {"expires": 240},
+    },
 }
 
 # Delivery promise (fulfillment.selectors_promise.carrier_schedule): carrier pickup cut-offs
@@ -318,6 +325,14 @@ BASIC_AUTH_LOCKOUT_SECONDS = int(os.environ.get("BASIC_AUTH_LOCKOUT_SECONDS", "9
 # Outbox events (and their webhook delivery attempts) are kept this long once every active
 # subscriber has passed them (omnilog.core.outbox.outbox_purge, hourly).
 OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))
+
+# Flow analytics (docs/analytics.md): dashboards cached this long; the beat refresh recomputes
+# these presets; a location enters the bottleneck ranking once measured this often.
+ANALYTICS_CACHE_SECONDS = int(os.environ.get("ANALYTICS_CACHE_SECONDS", "900"))
+ANALYTICS_REFRESH_PRESETS = ("7d", "30d")
+ANALYTICS_BOTTLENECK_MIN_COUNT = 3
+# GET /metrics (Prometheus): staff session, or "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Omnilog <no-reply@omnilog.local>")
