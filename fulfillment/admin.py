@@ -338,4 +338,5 @@ admin.site.register(Order, RoutedOrderAdmin)
 
 # Picking, packing and documents (a separate module: this one stays about routing).
 import fulfillment.admin_picking  # noqa: E402
-import fulfillment.admin_shipping  # noqa: E402, F401
+import fulfillment.admin_shipping  # noqa: E402
+import fulfillment.admin_store  # noqa: E402, F401
