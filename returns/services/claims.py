@@ -326,22 +326,31 @@ def claim_refund_request(*, claim_id: int, actor: Actor) -> Refund:
 
 def claim_refund_settle(
     *,
-    refund_id: int,
+    reference: str,
     is_confirmed: bool,
     actor: Actor,
+    claim_id: int | None = None,
     external_reference: str = "",
     failure_reason: str = "",
 ) -> Refund:
-    """The payment system's answer for a claim's refund: confirmed, or failed (then
-    ``claim_refund_request`` may ask again). The same answer again is a no-op; a different
-    answer for a settled refund is ``Conflict`` ``refund_settled``."""
-    claim_id = (
-        Refund.objects.filter(pk=refund_id, claim__isnull=False)
-        .values_list("claim_id", flat=True)
-        .first()
-    )
-    if claim_id is None:
-        raise NotFound(f"No claim refund {refund_id}.", code="refund_not_found")
+    """The payment system's answer for the claim refund ``reference``: confirmed, or failed
+    with a reason (then ``claim_refund_request`` may ask again). With ``claim_id`` the refund
+    must be that claim's. The same answer again is a no-op; the opposite answer for a settled
+    refund is ``Conflict`` ``refund_settled``."""
+    if not is_confirmed and not failure_reason.strip():
+        raise ValidationFailed(
+            "A failed refund needs a reason.",
+            field_errors=[FieldError("failure_reason", "Required when failed.", "required")],
+        )
+    found = Refund.objects.filter(reference=reference, claim__isnull=False)
+    if claim_id is not None:
+        found = found.filter(claim_id=claim_id)
+    row = found.values_list("pk", "claim_id").first()
+    if row is None:
+        raise NotFound(f"No claim refund {reference}.", code="refund_not_found")
+    refund_id, owner_id = row
+    claim_id = owner_id
+    assert claim_id is not None
     with transaction.atomic():
         order, claim = claim_lock(claim_id=claim_id, channel_id=actor.channel_id)
         refund = Refund.objects.select_for_update().get(pk=refund_id)
@@ -361,7 +370,7 @@ def claim_refund_settle(
             refund.confirmed_at = now
         else:
             refund.failed_at = now
-            refund.failure_reason = failure_reason[:300]
+            refund.failure_reason = failure_reason.strip()[:300]
         refund.save(
             update_fields=[
                 "status",

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from omnilog.core.errors import ApplicationError, FieldError, NotFound, ValidationFailed
 from orders.models import DeliveryMode, Order, OrderEvent, OrderLine, PaymentStatus
@@ -36,10 +37,16 @@ from orders.services.inputs import (
 )
 from orders.services.payment import order_payment_update
 from orders.services.timeline import order_event_write, order_lock, order_outbox_emit
-from returns.models import ReturnLine, ReturnRequest
-from returns.services.common import Actor
+from returns.models import Refund, ReturnLine, ReturnRequest
+from returns.services.common import (
+    Actor,
+    refund_reference_next,
+    return_lock,
+    return_move,
+)
 from returns.services.refunds import RefundQuote, refund_quote
 from returns.services.requests import ReturnInput, return_request_create
+from returns.statuses import ReturnStatus
 
 ZERO = Decimal("0.00")
 MAX_REPLACEMENT_LINES = 50
@@ -207,6 +214,7 @@ def exchange_create(
                 actor=actor.name,
                 source="exchange",
             )
+        replacement = Order.objects.get(pk=replacement.pk)
         ReturnRequest.objects.filter(pk=rma.pk).update(exchange_order=replacement)
         rma.exchange_order = replacement
         details = {
@@ -276,8 +284,12 @@ def _returned_value(order: Order, rma: ReturnRequest, data: ReturnInput) -> Refu
 
 
 def exchange_settlement(*, return_request: ReturnRequest) -> ExchangeSettlement:
-    """The price difference of an exchange, computed again from the return's lines (approved
-    quantities once approved) and the replacement order. Reads only."""
+    """The price difference of an exchange, computed again from the return's lines (received
+    units once received, else approved, else requested) and the replacement order. Reads only."""
+    return _settlement(return_request)[0]
+
+
+def _settlement(return_request: ReturnRequest) -> tuple[ExchangeSettlement, RefundQuote, Order]:
     if return_request.exchange_order_id is None:
         raise NotFound(f"Return {return_request.number} is not an exchange.", code="not_exchange")
     order = return_request.order
@@ -286,13 +298,72 @@ def exchange_settlement(*, return_request: ReturnRequest) -> ExchangeSettlement:
     for item in ReturnLine.objects.filter(return_request=return_request).select_related(
         "order_line__product"
     ):
-        quantity = item.quantity_approved or item.quantity_requested
+        quantity = item.quantity_received or item.quantity_approved or item.quantity_requested
         lines.append((item.order_line, quantity, item.reason_code))
     refunds = list(return_request.refunds.values_list("pk", flat=True))
     value = refund_quote(order=order, lines=lines, exclude_refund_ids=refunds)
-    return ExchangeSettlement(
+    settlement = ExchangeSettlement(
         returned_value=value.total,
         replacement_total=replacement.grand_total,
         difference=replacement.grand_total - value.total,
         currency=order.currency,
     )
+    return settlement, value, replacement
+
+
+def exchange_complete(*, return_id: int, actor: Actor) -> ReturnRequest:
+    """Close the money side of an exchange whose goods came back (``dispositioned``).
+
+    The return becomes ``exchanged``; when the returned units were worth more than the
+    replacement, the difference is requested as a ``Refund`` (``refund_requested``,
+    ``return.refund_requested``: the payment system's confirmation then closes it through
+    ``refund_confirmation_record``); otherwise the return is ``closed``. The refund's breakdown
+    lists the returned lines at their full value (they were given back: part as the
+    replacement, part as money), so no later refund counts them again. Raises ``NotFound``
+    ``not_exchange``, ``Conflict`` ``invalid_transition``.
+    """
+    with transaction.atomic():
+        order, rma = return_lock(return_id=return_id, channel_id=actor.channel_id)
+        settlement, value, replacement = _settlement(rma)
+        return_move(
+            order=order,
+            rma=rma,
+            to_status=ReturnStatus.EXCHANGED,
+            actor=actor,
+            details=settlement.as_json(),
+        )
+        if settlement.refund_due == 0:
+            return_move(order=order, rma=rma, to_status=ReturnStatus.CLOSED, actor=actor)
+            return rma
+        breakdown = {**value.breakdown_json(), "exchange": settlement.as_json()}
+        refund = Refund.objects.create(
+            reference=refund_reference_next(),
+            return_request=rma,
+            order=order,
+            amount=settlement.refund_due,
+            tax_amount=min(
+                max(value.tax_total - replacement.tax_total, ZERO), settlement.refund_due
+            ),
+            shipping_amount=min(value.shipping, settlement.refund_due),
+            restocking_fee=value.fees_total,
+            currency=value.currency,
+            breakdown=breakdown,
+            document=value.document,
+            requested_by=actor.name[:150],
+            requested_at=timezone.now(),
+        )
+        return_move(
+            order=order,
+            rma=rma,
+            to_status=ReturnStatus.REFUND_REQUESTED,
+            actor=actor,
+            details={
+                "refund_reference": refund.reference,
+                "amount": str(refund.amount),
+                "tax_amount": str(refund.tax_amount),
+                "currency": refund.currency,
+                "document": refund.document,
+                "breakdown": breakdown,
+            },
+        )
+    return rma

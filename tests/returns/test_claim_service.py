@@ -158,14 +158,16 @@ def test_lost_parcel_refunded_then_confirmed():
         "35.97",
     )
     settled = claim_refund_settle(
-        refund_id=refund.pk, is_confirmed=True, external_reference="psp-1", actor=STAFF
+        reference=refund.reference, is_confirmed=True, external_reference="psp-1", actor=STAFF
     )
     assert (settled.status, settled.external_reference) == ("confirmed", "psp-1")
     assert settled.confirmed_at is not None
     # The same answer again changes nothing; the opposite one is refused.
-    claim_refund_settle(refund_id=refund.pk, is_confirmed=True, actor=STAFF)
+    claim_refund_settle(reference=refund.reference, is_confirmed=True, actor=STAFF)
     with pytest.raises(Conflict) as caught:
-        claim_refund_settle(refund_id=refund.pk, is_confirmed=False, actor=STAFF)
+        claim_refund_settle(
+            reference=refund.reference, is_confirmed=False, failure_reason="x", actor=STAFF
+        )
     assert caught.value.code == "refund_settled"
     assert claim_topics(order) == [
         "claim.opened",
@@ -189,7 +191,7 @@ def test_failed_claim_refund_is_requested_again():
     claim_resolve(claim_id=claim.pk, actor=STAFF)
     first = Refund.objects.get(claim=claim)
     claim_refund_settle(
-        refund_id=first.pk, is_confirmed=False, failure_reason="card expired", actor=STAFF
+        reference=first.reference, is_confirmed=False, failure_reason="card expired", actor=STAFF
     )
     second = claim_refund_request(claim_id=claim.pk, actor=STAFF)
     assert (second.amount, second.status) == (first.amount, "requested")

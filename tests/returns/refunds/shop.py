@@ -2,9 +2,10 @@
 capture service (``order_place``).
 
 Channels ``web`` (consumers, tax included) and ``pro`` (B2B: tax excluded), both selling from
-warehouse ``wh-refunds``. Products: SHIRT-S and SHIRT-M (category ``shirts``, 19.99), BAG
-(``bags``, 24.50), CAP (``caps``, 9.00); 20 % VAT. Promotions: ``shirts15`` (15 % off the
-shirts, a line promotion) and the coupon ``SAVE5`` (5.00 off the cart).
+warehouse ``wh-refunds``; store ``st-refunds`` (no stock) takes returns. Products: SHIRT-S
+and SHIRT-M (category ``shirts``, 19.99), BAG (``bags``, 24.50), CAP (``caps``, 9.00); 20 % VAT.
+Promotions: ``shirts15`` (15 % off the shirts, a line promotion) and the coupon ``SAVE5`` (5.00
+off the cart).
 
 The stacked example (see ``tests/returns/refunds/test_calculator.py``): 3 SHIRT-S + 1 BAG with
 ``SAVE5`` costs 47.59 (tax 7.93) + 22.88 (tax 3.81) = 70.47.
@@ -31,7 +32,7 @@ from inventory.services import stock_receive
 from orders.models import Order, OrderLine
 from orders.services.capture import order_place
 from orders.services.inputs import AddressInput, CustomerInput, DeliveryInput, LineInput, OrderInput
-from tests.factories import LocationFactory, ProductFactory, SalesChannelFactory
+from tests.factories import LocationFactory, ProductFactory, SalesChannelFactory, StoreFactory
 from tests.fulfillment.service_support import default_rule_sets
 from tests.fulfillment.shipping_support import builtin_carrier, signed_event
 
@@ -57,6 +58,7 @@ def shop() -> dict[str, Any]:
         latitude=48.8760,
         longitude=2.3590,
     )
+    store = StoreFactory(code="st-refunds", channels=[web])
     products = {
         sku: ProductFactory(
             sku=sku,
@@ -97,7 +99,14 @@ def shop() -> dict[str, Any]:
     )
     for sku, quantity in STOCK.items():
         stock_receive(product_id=products[sku].id, location_id=warehouse.id, quantity=quantity)
-    return {"web": web, "pro": pro, "warehouse": warehouse, "carrier": carrier, **products}
+    return {
+        "web": web,
+        "pro": pro,
+        "warehouse": warehouse,
+        "store": store,
+        "carrier": carrier,
+        **products,
+    }
 
 
 def place(
