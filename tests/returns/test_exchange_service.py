@@ -104,7 +104,7 @@ def test_dearer_replacement_leaves_the_difference_to_pay():
         replacement_lines=[ReplacementLineInput("BAG", 1)],
         actor=STAFF,
     )
-    assert (exchange.settlement.amount_due, exchange.settlement.refund_due) == (D("7.51"), 0)
+    assert (exchange.settlement.amount_due, exchange.settlement.refund_due) == (D("7.51"), D("0.00"))
     replacement = exchange.replacement_order
     assert replacement.payment_status == "pending"
     assert replacement_holds(replacement) == [(1, "hold", False)]
