@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("fulfillment.api.picking_urls")),
     path("", include("fulfillment.api.shipping_urls")),
     path("", include("fulfillment.api.promise_urls")),
+    path("", include("returns.api.urls")),
 ]
 
 urlpatterns = [

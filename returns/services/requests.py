@@ -253,7 +253,7 @@ def return_request_create(*, order_id: int, data: ReturnInput, actor: Actor) -> 
             rma=rma,
             verb="requested",
             actor=actor,
-            details={"lines": _lines_payload(rma)},
+            details={"lines": lines_payload(rma)},
         )
         if auto:
             _approve_locked(order, rma, actor, label=label, quantities=None, is_auto=True)
@@ -271,7 +271,7 @@ def _order_get(*, order_id: int, channel_id: int | None) -> Order:
     return order
 
 
-def _lines_payload(rma: ReturnRequest) -> list[dict[str, Any]]:
+def lines_payload(rma: ReturnRequest) -> list[dict[str, Any]]:
     return [
         {
             "return_line_id": line.pk,
@@ -333,7 +333,7 @@ def _approve_locked(
         details={
             "is_auto_approved": is_auto,
             "tracking_number": rma.tracking_number,
-            "lines": _lines_payload(rma),
+            "lines": lines_payload(rma),
         },
     )
 

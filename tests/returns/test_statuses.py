@@ -35,8 +35,8 @@ def test_receiving_and_refunding_are_separate_steps() -> None:
     assert not can_transition("approved", "refunded")
     assert can_transition("dispositioned", "refund_requested")
     assert can_transition("refund_requested", "dispositioned")  # a failed refund
-    assert FINAL == {ReturnStatus.REFUSED, ReturnStatus.CLOSED, ReturnStatus.CANCELLED}
-    assert CANCELLABLE == {ReturnStatus.REQUESTED, ReturnStatus.APPROVED}
+    assert {ReturnStatus.REFUSED, ReturnStatus.CLOSED, ReturnStatus.CANCELLED} == FINAL
+    assert {ReturnStatus.REQUESTED, ReturnStatus.APPROVED} == CANCELLABLE
 
 
 def test_claims() -> None:
