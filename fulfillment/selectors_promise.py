@@ -16,7 +16,9 @@ Inputs the core gets and their limits:
 - stock is per location ATP (the channel buffer is a publication policy on the channel total
   and does not apply to one location); in-transit units count only with a dated, shipped
   replenishment transfer (click-and-collect transfers carry units already sold); supplier
-  units arrive at 00:00 of ``incoming_expected_date`` in the location's time zone;
+  units arrive at 00:00 of their date in the location's time zone: one part per open
+  purchase order line less its preorders (``inventory.selectors_supply``, one more query
+  when a level expects units), units no order explains at ``incoming_expected_date``;
 - capacity: ``daily_capacity`` minus today's fulfillment orders (not rejected or cancelled)
   created since local midnight; later days take the full ``daily_capacity``; 0 means none;
 - carriers: every active ``Carrier``'s adapter quotes one parcel per cart (weight: the sum of
@@ -34,7 +36,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -75,6 +77,7 @@ from fulfillment.slots import PickupSlot
 from fulfillment.statuses import FulfillmentStatus
 from inventory.geocoding import postcode_locate
 from inventory.models import Location, Product, StockLevel
+from inventory.selectors_supply import incoming_parts_for_levels
 from omnilog.core.errors import FieldError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -397,6 +400,7 @@ def _promise(
     incoming: dict[int, list[IncomingStock]] = defaultdict(list)
     zones = {location.pk: WeeklySchedule(timezone=location.timezone) for location in locations}
     in_transit = False
+    dated: list[tuple[int, int, int, date | None]] = []
     for location_id, product_id, free, units, expected, travelling in (
         StockLevel.objects.filter(location_id__in=location_ids, product_id__in=product_ids)
         .annotate(free_units=_location_atp())
@@ -411,9 +415,16 @@ def _promise(
     ):
         stock[location_id][product_id] = free
         in_transit = in_transit or travelling > 0
-        if units > 0 and expected is not None:
-            arrives = zones[location_id].at(expected, time(0, 0))
-            incoming[location_id].append(IncomingStock(product_id, units, arrives))
+        if units > 0:
+            dated.append((product_id, location_id, units, expected))
+    # Supplier units by date: one part per open purchase order line, less what preorders took
+    # (one query, only when a level expects units).
+    for part in incoming_parts_for_levels(dated) if dated else ():
+        if part.expected_date is not None and part.available > 0:
+            arrives = zones[part.location_id].at(part.expected_date, time(0, 0))
+            incoming[part.location_id].append(
+                IncomingStock(part.product_id, part.available, arrives)
+            )
     # Dated transfers only when a counter says units are travelling (one query, or none).
     if in_transit:
         for location_id, product_id, quantity, expected_arrival in TransferLine.objects.filter(

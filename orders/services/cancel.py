@@ -7,10 +7,16 @@ from typing import Any
 
 from django.db import transaction
 
+from inventory.services.preorders import preorders_release_reference
 from omnilog.core.errors import Conflict, FieldError, ValidationFailed
 from orders.hooks import order_lines_cancelled_hooks
 from orders.models import Order, OrderEvent, OrderLine
-from orders.services.line_stock import line_reservations_active, release_plan, releases_apply
+from orders.services.line_stock import (
+    ORDER_LINE,
+    line_reservations_active,
+    release_plan,
+    releases_apply,
+)
 from orders.services.timeline import (
     order_event_write,
     order_lines_lock,
@@ -87,6 +93,13 @@ def cancel_locked(
         plan.extend(release_plan(held, excess))
         cancelled.append({"line_number": line.line_number, "sku": line.sku, "quantity": quantity})
     released = releases_apply(plan, reason=f"order {order.number} cancelled", actor=actor)
+    # Preordered lines cancelled in full give their incoming supplier units back.
+    preorders_release_reference(
+        reference_type=ORDER_LINE,
+        reference_ids=[
+            str(line.id) for line in order_lines if wanted.get(line.id) and not line.quantity_open
+        ],
+    )
     OrderLine.objects.bulk_update(
         [line for line in order_lines if line.id in wanted],
         ["quantity_cancelled", "quantity_allocated"],

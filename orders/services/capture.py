@@ -35,6 +35,8 @@ from channels_app.pricing import CartLine, PricedCart
 from channels_app.selectors import cart_price
 from inventory.models import Location, Product, Reservation
 from inventory.services import ReserveLine, stock_reserve
+from inventory.services.preorders import PreorderLine, stock_preorder
+from inventory.services.reservations import pool_location_ids
 from omnilog.core.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from omnilog.core.outbox import outbox_emit
 from orders.hooks import (
@@ -470,7 +472,7 @@ def _write(
         order.promised_date = promised_at.date()  # local to the place of delivery or pickup
     order.save(force_insert=True)
     OrderLine.objects.bulk_create(lines)
-    _reserve(channel, data, order, lines, actor, source, now)
+    preordered = _reserve(channel, data, order, lines, actor, source, now)
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.PLACED,
@@ -478,8 +480,10 @@ def _write(
         actor=actor,
         channel=channel,
         source=source,
-        message=f"Placed on {channel.name}.",
-        details={"payment_status": data.payment_status, "lines": len(lines)},
+        message=f"Placed on {channel.name}."
+        + (f" Preordered: line(s) {', '.join(map(str, preordered))}." if preordered else ""),
+        details={"payment_status": data.payment_status, "lines": len(lines)}
+        | ({"preordered_lines": preordered} if preordered else {}),
     )
     outbox_emit(
         topic="order.placed",
@@ -500,11 +504,18 @@ def _reserve(
     actor: str,
     source: str,
     now: Any,
-) -> None:
+) -> list[int]:
     """Click-and-collect lines at their store, the others in the pool; a pending payment holds
-    the stock for ``RESERVATION_PAYMENT_TTL`` (extended while it stays pending)."""
+    the stock for ``RESERVATION_PAYMENT_TTL`` (extended while it stays pending).
+
+    Preorders: when the only short lines are of preorderable products (``is_backorderable``
+    or a ``preorder_date``), the others are reserved and those are sold against confirmed
+    supplier units coming to the same locations (``inventory.services.preorders``, never more
+    than are coming); a receipt turns them into reservations. Returns their line numbers.
+    """
     is_pending = data.payment_status == Payment.PENDING
-    try:
+
+    def reserve(chosen: list[OrderLine]) -> None:
         stock_reserve(
             lines=[
                 ReserveLine(
@@ -517,7 +528,7 @@ def _reserve(
                     ),
                     reference_id=str(line.pk),
                 )
-                for line in lines
+                for line in chosen
             ],
             channel_id=channel.pk,
             kind=Reservation.Kind.HOLD if is_pending else Reservation.Kind.ORDER,
@@ -528,10 +539,62 @@ def _reserve(
             actor=actor,
             source=source,
         )
+
+    try:
+        reserve(lines)
+        return []
     except InsufficientStock as error:
-        for item in error.details.get("lines", []):
-            item["sku"] = lines[item["index"]].sku
-        raise
+        short = [lines[item["index"]] for item in error.details.get("lines", [])]
+        if not all(_is_preorderable(line.product) for line in short):
+            raise _short_lines(error, lines, lines) from None
+    rest = [line for line in lines if all(line is not item for item in short)]
+    try:
+        if rest:
+            reserve(rest)
+        pool = pool_location_ids(channel.pk)
+        stock_preorder(
+            lines=[
+                PreorderLine(
+                    product_id=line.product_id,
+                    quantity=line.quantity,
+                    reference_id=str(line.pk),
+                    location_ids=(line.pickup_location_id,)
+                    if line.delivery_mode in STORE_DELIVERY_MODES and line.pickup_location_id
+                    else tuple(pool),
+                )
+                for line in short
+            ],
+            reference_type="order_line",
+            channel_id=channel.pk,
+        )
+    except InsufficientStock as error:
+        raise _short_lines(
+            error, rest if error.code == "insufficient_stock" else short, lines
+        ) from None
+    return [line.line_number for line in short]
+
+
+def _is_preorderable(product: Product) -> bool:
+    return product.is_backorderable or product.preorder_date is not None
+
+
+def _short_lines(
+    error: InsufficientStock, chosen: list[OrderLine], lines: list[OrderLine]
+) -> InsufficientStock:
+    """``error`` about ``chosen`` restated about the order's ``lines`` (indexes, SKUs)."""
+    items = [
+        {**item, "index": lines.index(chosen[item["index"]]), "sku": chosen[item["index"]].sku}
+        for item in error.details.get("lines", [])
+    ]
+    return InsufficientStock(
+        error.message,
+        code=error.code,
+        details={**error.details, "lines": items},
+        field_errors=[
+            FieldError(f"lines.{item['index']}.quantity", field.message, field.code)
+            for item, field in zip(items, error.field_errors, strict=False)
+        ],
+    )
 
 
 def _group_json(delivery: _Delivery) -> dict[str, Any]:
