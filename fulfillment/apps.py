@@ -46,3 +46,14 @@ class FulfillmentConfig(AppConfig):
 
         order_pickup_slot_booker_register(pickup_slot_book)
         order_curbside_bays_register(store_curbside_bays)
+
+        # Replenishment: inventory's transfer proposals become draft transfers, and draft
+        # replenishment transfers count as coming (inventory.hooks).
+        from fulfillment.services.replenishment_transfers import (
+            replenishment_transfer_create,
+            replenishment_transfers_pending,
+        )
+        from inventory.hooks import pending_transfers_provider_register, transfer_creator_register
+
+        transfer_creator_register(replenishment_transfer_create)
+        pending_transfers_provider_register(replenishment_transfers_pending)

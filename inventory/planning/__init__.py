@@ -14,21 +14,27 @@ the same inputs always give the same answer and the explanation's numbers add up
   (lead time + review cycle) and the reorder point.
 - The need is rounded: at least the source's minimum order quantity, then up to whole packs;
   a source with limited free stock (a warehouse feeding a store) caps it, in whole packs.
+- A purchase order worth less than the supplier's minimum order value is topped up
+  (:func:`minimum_order_top_up`): whole packs are added to the line selling fastest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 __all__ = [
     "Demand",
     "Method",
+    "OrderLine",
     "Plan",
     "PlanningRule",
     "Position",
+    "TopUp",
+    "minimum_order_top_up",
     "pack_round_up",
     "replenishment_plan",
     "review_is_due",
@@ -204,3 +210,46 @@ def replenishment_plan(
         steps += f" -> source has {max(0, source_available)} free -> {capped}"
         quantity = capped
     return Plan(quantity, need, True, f"{steps}: order {quantity}")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """A line of a proposed purchase order, for the supplier's minimum order value."""
+
+    key: int
+    quantity: int
+    pack_size: int
+    unit_cost: Decimal
+    daily_demand: Decimal
+
+
+@dataclass(frozen=True)
+class TopUp:
+    extra: tuple[tuple[int, int], ...]
+    """(line key, units added), at most one line."""
+    note: str
+
+
+def minimum_order_top_up(lines: Sequence[OrderLine], minimum_value: Decimal) -> TopUp:
+    """Whole packs added to reach ``minimum_value``: all on the line with the highest daily
+    demand among lines with a cost (ties: the lowest key). Nothing when the order already
+    reaches it; a note only when no line has a cost."""
+    total = sum((line.unit_cost * line.quantity for line in lines), Decimal(0))
+    if minimum_value <= 0 or total >= minimum_value or not lines:
+        return TopUp((), "")
+    priced = [line for line in lines if line.unit_cost > 0]
+    if not priced:
+        return TopUp(
+            (),
+            f"worth {total:.2f}, below the supplier's minimum {minimum_value:.2f}"
+            " (no unit cost to top up with)",
+        )
+    chosen = min(priced, key=lambda line: (-line.daily_demand, line.key))
+    pack_value = chosen.unit_cost * chosen.pack_size
+    packs = int(((minimum_value - total) / pack_value).to_integral_value(rounding=ROUND_CEILING))
+    units = packs * chosen.pack_size
+    return TopUp(
+        ((chosen.key, units),),
+        f"worth {total:.2f}, below the supplier's minimum {minimum_value:.2f}: +{packs}"
+        f" pack(s) of {chosen.pack_size} ({units} units) on the fastest seller",
+    )

@@ -4,6 +4,7 @@ transit, pack rounding, supplier minimum and source caps, and the explanations."
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -12,8 +13,11 @@ from hypothesis import strategies as st
 from inventory.planning import (
     Demand,
     Method,
+    OrderLine,
     PlanningRule,
     Position,
+    TopUp,
+    minimum_order_top_up,
     pack_round_up,
     replenishment_plan,
     review_is_due,
@@ -174,3 +178,27 @@ def test_rounded_quantity_is_whole_packs_covering_need_and_minimum(
     assert plan.quantity >= max(need, minimum)
     assert plan.quantity - pack < max(need, minimum)
     assert plan.quantity == pack_round_up(max(need, minimum), pack)
+
+
+def test_minimum_order_value_is_reached_with_whole_packs_of_the_fastest_seller() -> None:
+    lines = [
+        OrderLine(
+            key=1, quantity=6, pack_size=6, unit_cost=Decimal("2.50"), daily_demand=Decimal("1")
+        ),
+        OrderLine(
+            key=2, quantity=4, pack_size=4, unit_cost=Decimal("10"), daily_demand=Decimal("3")
+        ),
+        OrderLine(
+            key=3, quantity=2, pack_size=1, unit_cost=Decimal("0"), daily_demand=Decimal("9")
+        ),
+    ]
+    # 15 + 40 = 55; minimum 120: 65 more, packs of 4 x 10 = 40 -> 2 packs (8 units) on key 2
+    top_up = minimum_order_top_up(lines, Decimal("120"))
+    assert top_up.extra == ((2, 8),)
+    assert top_up.note == (
+        "worth 55.00, below the supplier's minimum 120.00: +2 pack(s) of 4 (8 units) on the"
+        " fastest seller"
+    )
+    assert minimum_order_top_up(lines, Decimal("55")) == TopUp((), "")
+    unpriced = minimum_order_top_up(lines[2:], Decimal("10"))
+    assert (unpriced.extra, unpriced.note.endswith("(no unit cost to top up with)")) == ((), True)
