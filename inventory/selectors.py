@@ -9,6 +9,7 @@ A channel sees only its own active locations (``Location.channels``).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -50,6 +51,7 @@ from inventory.availability import (
 )
 from inventory.filters import LocationAvailabilityFilter
 from inventory.models import ChannelStockRule, Location, Product, StockLevel
+from inventory.selectors_supply import incoming_parts_for_levels
 from omnilog.core.errors import FieldError, NotFound, ValidationFailed
 
 MAX_SKUS = 100
@@ -363,9 +365,11 @@ def future_availability(*, channel_id: int, sku: str) -> FutureAvailability:
 
     ``schedule`` has one step per dated supplier delivery: the units due that day and the
     network and channel ATP projected once every delivery up to that day has arrived
-    (reservations as they stand now). Units in transit between locations and supplier units
-    without a date are listed in ``pending`` but not scheduled: transfers carry no arrival
-    date at the inventory layer. Four queries: product, levels, channel, rules.
+    (reservations as they stand now; units preordered arrive already sold). Supplier dates
+    are per open purchase order line (``selectors_supply.incoming_parts_for_levels``).
+    Units in transit between locations and supplier units without a date are listed in
+    ``pending`` but not scheduled: transfers carry no arrival date at the inventory layer.
+    Four queries: product, levels, channel, rules; a fifth when a level expects units.
     """
     product = product_get(sku=sku)
     levels = list(
@@ -390,18 +394,32 @@ def future_availability(*, channel_id: int, sku: str) -> FutureAvailability:
         for level in levels
         if level.in_transit or level.incoming
     )
-    dates = sorted({p.incoming_expected_date for p in pending if p.incoming_expected_date})
+    # Supplier units by date: one part per open purchase order line (preordered units arrive
+    # already sold); one more query, only when a level expects units.
+
+    parts = (
+        incoming_parts_for_levels(
+            [
+                (level.product_id, level.location_id, level.incoming, level.incoming_expected_date)
+                for level in levels
+                if level.incoming
+            ]
+        )
+        if any(level.incoming for level in levels)
+        else []
+    )
+    level_of = {level.location_id: level.id for level in levels}
     schedule = []
-    arrived: dict[int, int] = {}
-    for day in dates:
-        due = [level for level in levels if level.incoming and level.incoming_expected_date == day]
-        for level in due:
-            arrived[level.id] = level.incoming
+    arrived: dict[int, int] = defaultdict(int)
+    for day in sorted({part.expected_date for part in parts if part.expected_date}):
+        due = [part for part in parts if part.expected_date == day]
+        for part in due:
+            arrived[level_of[part.location_id]] += part.available
         network, atp = _project(levels, arrived, policy, product)
         schedule.append(
             AvailabilityStep(
                 date=day,
-                quantity=sum(level.incoming for level in due),
+                quantity=sum(part.quantity for part in due),
                 network_atp=network,
                 atp=atp,
             )
