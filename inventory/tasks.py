@@ -55,3 +55,17 @@ def master_data_feed_apply_task(job_id: str) -> str:
     from inventory.services.master_data_feeds import master_data_feed_apply
 
     return str(master_data_feed_apply(job_id=job_id).status)
+
+
+@shared_task(acks_late=True)
+def replenishment_propose_task() -> dict[str, int]:
+    """Beat, daily: proposals for the due rules (a re-run replaces the open ones)."""
+    from inventory.services.replenishment import replenishment_propose
+
+    run = replenishment_propose()
+    return {
+        "rules": run.rules_reviewed,
+        "products": run.products_evaluated,
+        "proposals": len(run.drafts),
+        "replaced": run.replaced,
+    }

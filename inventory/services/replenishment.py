@@ -230,10 +230,10 @@ def replenishment_compute(
     location_codes: Sequence[str] = (),
     today: date | None = None,
     force: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[ProposalRun, list[ReplenishmentRule]]:
-    """Read-only half of a run: the drafts and the rules reviewed (``progress(n)`` per product
-    evaluated)."""
+    """Read-only half of a run: the drafts and the rules reviewed (``progress(done, total)``
+    after each product evaluated)."""
     now = timezone.now()
     today = today or timezone.localdate(now)
     rules = _rules(location_codes, today, force)
@@ -297,7 +297,7 @@ def replenishment_compute(
             )
             groups[key].append(line)
         if progress is not None:
-            progress(count)
+            progress(count, len(targets))
     drafts = _drafts(groups, targets, offers)
     run = ProposalRun(
         today=today,
@@ -431,7 +431,7 @@ def replenishment_propose(
     today: date | None = None,
     force: bool = False,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ProposalRun:
     """Compute and (unless ``dry_run``) replace the open proposals of the reviewed groups."""
     run, rules = replenishment_compute(

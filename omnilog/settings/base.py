@@ -209,6 +209,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 OMNILOG_CELERY_QUEUES = ["routing", "stock", "integrations", "default"]
 CELERY_TASK_ROUTES = {
+    # Hourly batch work stays off the routing queue (exact names match before patterns).
+    "fulfillment.tasks.pickup_no_show_sweep_task": {"queue": "default"},
+    "inventory.tasks.replenishment_propose_task": {"queue": "default"},
     "fulfillment.tasks.*": {"queue": "routing"},
     "inventory.tasks.*": {"queue": "stock"},
     "omnilog.core.tasks.*": {"queue": "integrations"},
@@ -229,6 +232,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "stock-check-nightly": {
         "task": "inventory.tasks.stock_check_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Replenishment proposals for the due rules, before buyers start (docs/supply.md).
+    "replenishment-propose-daily": {
+        "task": "inventory.tasks.replenishment_propose_task",
+        "schedule": crontab(hour=5, minute=30),
     },
     # Outbox -> webhooks latency is at most this period (plus delivery); expired ticks are dropped.
     "webhooks-dispatch": {
