@@ -54,3 +54,13 @@ def orders_retry_parked_task() -> int:
     """Beat (every 5 minutes): route parked / backordered orders when stock arrived, and
     placed orders whose routing task never ran."""
     return orders_retry_parked()
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=3000)
+def pickup_no_show_sweep_task() -> int:
+    """Beat (hourly, queue ``default``): remind customers of uncollected pickup orders, then
+    cancel and restock them (``fulfillment.services.no_show``); the number of orders changed."""
+    from fulfillment.services.no_show import pickup_no_show_sweep
+
+    result = pickup_no_show_sweep()
+    return result.reminded + result.cancelled

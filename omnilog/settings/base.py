@@ -280,6 +280,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    # Pickup no-shows (fulfillment.services.no_show): reminder, then cancel and restock.
+    "pickup-no-show-sweep": {
+        "task": "fulfillment.tasks.pickup_no_show_sweep_task",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
     # Flow analytics (omnilog.analytics.dashboard): the preset dashboards recomputed and cached.
     "analytics-refresh": {
         "task": "omnilog.analytics.tasks.analytics_refresh_task",
