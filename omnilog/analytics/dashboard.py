@@ -94,6 +94,7 @@ def dashboard_build(scope: Scope) -> Dashboard:
         funnel_table,
         *orders,
         *service,
+        *panels_service.return_tables(scope),
         *panels_service.stock_tables(scope),
         *journeys,
     ]
@@ -125,6 +126,9 @@ def _headlines(
     fill = _total_row(by_key["fill_rates"], "unit_rate")
     split = _total_row(by_key["split_rate"], "rate")
     cancelled = sum(int(row[1].value) for row in by_key["cancellations"].rows)
+    returned = sum(float(row[3].value or 0) for row in by_key["returns_by_reason"].rows)
+    pickups = by_key["pickup_no_shows"].rows
+    no_shows = rate(sum(int(r[3].value) for r in pickups), sum(int(r[1].value) for r in pickups))
     multi, active = multichannel
     return (
         Headline("Orders placed", f"{orders:,}", (("measure", "orders"),)),
@@ -147,6 +151,12 @@ def _headlines(
             cell(rate(cancelled, orders), "percent").display,
             (("measure", "cancellations"),),
         ),
+        Headline(
+            "Units returned",
+            cell(returned if by_key["returns_by_reason"].rows else None, "percent").display,
+            (("measure", "returns"),),
+        ),
+        Headline("Pickup no-shows", cell(no_shows, "percent").display),
         Headline(
             "Multichannel customers",
             cell(rate(multi, active), "percent").display,

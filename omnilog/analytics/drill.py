@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from omnilog.analytics.queries import GROUPS, STAGE_LABELS, measure_params, measure_sql
 from omnilog.analytics.queries_stock import late_order_buckets
+from omnilog.analytics.rows import GROUPS, STAGE_LABELS, measure_params, measure_sql
 from omnilog.analytics.scope import Scope, fetch
 from omnilog.analytics.stats import AGEING_BUCKETS, FREQUENCY_BUCKETS
 from omnilog.core.errors import FieldError, ValidationFailed
 from orders.models import DeliveryMode, Order
+from returns.models import ReturnReason
 
 MEASURES = (
     "lead_time",
@@ -32,6 +33,8 @@ MEASURES = (
     "journeys",
     "multichannel",
     "late",
+    "returns",
+    "pickups",
 )
 
 
@@ -232,6 +235,31 @@ def _multichannel(p: _Params, conditions: list[str], values: dict[str, Any]) -> 
     return "min(combination)"
 
 
+def _returns(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
+    _channel_condition(p, conditions, values)
+    reason = p.text("reason", required=False, choices=ReturnReason.values)
+    if reason is not None:
+        conditions.append("reason = %(d_reason)s")
+        values["d_reason"] = reason
+    return "string_agg(DISTINCT reason, ', ') || ': ' || sum(units)::text || ' units'"
+
+
+PICKUP_FLAGS = {
+    "all": "true",
+    "collected": "is_collected",
+    "no_show": "is_no_show",
+    "reminded": "is_reminded",
+}
+
+
+def _pickups(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
+    location = p.integer("location", required=True)
+    flag = p.text("flag", required=False, choices=PICKUP_FLAGS) or "no_show"
+    conditions.extend(["location_id = %(d_location)s", PICKUP_FLAGS[flag]])
+    values["d_location"] = location
+    return "string_agg(DISTINCT location_code, ', ')"
+
+
 def _late(scope: Scope, p: _Params) -> list[DrilledOrder]:
     bucket = p.text("bucket", required=False, choices=[label for label, _ in AGEING_BUCKETS])
     p.check()
@@ -256,6 +284,8 @@ DRILLS: dict[str, Callable[[Scope, _Params], list[DrilledOrder]]] = {
     "journeys": _simple("journeys", _journeys),
     "multichannel": _simple("multichannel", _multichannel),
     "late": _late,
+    "returns": _simple("returns", _returns),
+    "pickups": _simple("pickups", _pickups),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from omnilog.analytics import queries
+from omnilog.analytics.rows import STAGE_LABELS
 from omnilog.analytics.scope import Scope
 from omnilog.analytics.stats import SankeyLayout, Timing, bottlenecks, rate, sankey_layout
 from omnilog.analytics.tables import Table, table
@@ -17,7 +18,7 @@ LOCATION_STAGES = ("accepted", "picked", "packed", "shipped", "ready", "collecte
 def lead_tables(scope: Scope) -> tuple[list[Table], list[queries.LeadTime]]:
     timings = queries.lead_times(scope)
     tables = []
-    labels = queries.STAGE_LABELS
+    labels = STAGE_LABELS
     overall = [t for t in timings if t.group == "all"]
     tables.append(
         table(
@@ -80,7 +81,7 @@ def lead_tables(scope: Scope) -> tuple[list[Table], list[queries.LeadTime]]:
 
 def bottleneck_tables(timings: list[queries.LeadTime]) -> list[Table]:
     minimum = int(getattr(settings, "ANALYTICS_BOTTLENECK_MIN_COUNT", 3))
-    labels = queries.STAGE_LABELS
+    labels = STAGE_LABELS
 
     def as_timing(t: queries.LeadTime) -> Timing:
         return Timing(t.stage, t.group, t.key, t.label, t.count, t.p50, t.p90)

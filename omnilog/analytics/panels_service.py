@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnilog.analytics import queries, queries_stock
+from omnilog.analytics import queries, queries_returns, queries_stock
 from omnilog.analytics.scope import Scope
 from omnilog.analytics.stats import AGEING_BUCKETS, FREQUENCY_BUCKETS, frequency_bucket, rate
 from omnilog.analytics.tables import Table, table
@@ -289,6 +289,72 @@ def stock_tables(scope: Scope) -> list[Table]:
             rows=[
                 (v.location, v.corrections, v.units_over, v.units_short, v.accuracy)
                 for v in variances
+            ],
+        ),
+    ]
+
+
+def return_tables(scope: Scope) -> list[Table]:
+    returned = queries_returns.return_reasons(scope)
+    stores = queries_returns.pickups(scope)
+    units = returned.units_fulfilled
+    return [
+        table(
+            key="returns_by_reason",
+            title="Returns by reason",
+            note=f"{returned.orders_returned} of {returned.orders_fulfilled} orders with "
+            f"delivered units had a return; {returned.units_returned} of {units} units came "
+            "back (refused and cancelled returns left out).",
+            columns=[
+                ("reason", "Reason", "text"),
+                ("returns", "Returns", "int"),
+                ("units", "Units", "int"),
+                ("rate", "Of units delivered", "percent"),
+            ],
+            rows=[
+                (reason, count, quantity, rate(quantity, units))
+                for reason, count, quantity, _ in returned.by_reason
+            ],
+            drills=[
+                {"returns": [("measure", "returns"), ("reason", reason)]}
+                for reason, *_ in returned.by_reason
+            ],
+        ),
+        table(
+            key="pickup_no_shows",
+            title="Pickup no-shows by store",
+            note="Fulfillment orders made ready for pickup; no-show: cancelled as not "
+            "collected by the no-show sweep.",
+            columns=[
+                ("location", "Store", "text"),
+                ("ready", "Ready", "int"),
+                ("collected", "Collected", "int"),
+                ("no_shows", "No-shows", "int"),
+                ("rate", "No-show rate", "percent"),
+                ("reminded", "Reminded", "int"),
+            ],
+            rows=[
+                (
+                    p.location,
+                    p.ready,
+                    p.collected,
+                    p.no_shows,
+                    rate(p.no_shows, p.ready),
+                    p.reminded,
+                )
+                for p in stores
+            ],
+            drills=[
+                {
+                    name: [("measure", "pickups"), ("location", p.location_id), ("flag", flag)]
+                    for name, flag in (
+                        ("ready", "all"),
+                        ("collected", "collected"),
+                        ("no_shows", "no_show"),
+                        ("reminded", "reminded"),
+                    )
+                }
+                for p in stores
             ],
         ),
     ]

@@ -19,6 +19,7 @@ from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, RoutingDe
 from inventory.models import Location, StockLevel, StockMovement
 from omnilog.core.models import OutboxEvent
 from orders.models import Order, OrderEvent, OrderLine
+from returns.models import Refund, ReturnLine, ReturnRequest
 
 # Table names, from the models (never typed by hand in the SQL).
 TABLES = {
@@ -34,6 +35,9 @@ TABLES = {
     "stock_level": StockLevel._meta.db_table,
     "stock_movement": StockMovement._meta.db_table,
     "outbox": OutboxEvent._meta.db_table,
+    "return_request": ReturnRequest._meta.db_table,
+    "return_line": ReturnLine._meta.db_table,
+    "refund": Refund._meta.db_table,
 }
 
 # Pickup journeys end when the order is ready (the promise is "ready for collection by").

@@ -84,7 +84,7 @@ def test_every_table_exports_as_csv() -> None:
     ]
     page = client.get(f"{URL}?{PERIOD}").content.decode()
     board_tables = page.count('class="analytics-export"')
-    assert board_tables == 21
+    assert board_tables == 23
     assert client.get(f"{URL}?{PERIOD}&export=nope").status_code == 404
 
 
@@ -170,6 +170,6 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_whatever_the_data() -> Non
 
     cache.clear()
     large = page_queries(client)
-    assert small == large == 21
+    assert small == large == 23
     # From the cache: only the session, the user and the filter form's choices.
     assert cached == 6
