@@ -15,6 +15,7 @@ from django.utils import timezone
 from omnilog.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from orders.models import OrderLine
 from returns.models import Refund, ReturnLine, ReturnRequest
+from returns.services.claims import claim_refund_settle
 from returns.services.common import (
     Actor,
     refund_reference_next,
@@ -56,6 +57,12 @@ def return_refund_request(*, return_id: int, actor: Actor) -> Refund:
         lines = list(rma.lines.filter(quantity_received__gt=0).order_by("id"))
         if not lines:
             raise Conflict(f"Return {rma.number} received nothing.", code="nothing_to_refund")
+        if rma.exchange_order_id is not None:
+            # The replacement paid for the returned units: only the difference is owed back.
+            raise Conflict(
+                f"Return {rma.number} is an exchange: it is settled by completing the exchange.",
+                code="exchange_settled_by_exchange_complete",
+            )
         order_lines = {
             line.pk: line
             for line in OrderLine.objects.filter(pk__in=[line.order_line_id for line in lines])
@@ -104,15 +111,22 @@ def refund_confirmation_record(
     (``return.refunded``, ``return.closed``). Failed: ``failed`` with the reason; the return
     goes back to ``dispositioned`` (``return.refund_failed`` then ``return.dispositioned``).
     The same answer twice is a no-op (idempotent); the opposite answer for a settled refund is a
-    ``Conflict`` ``refund_settled``. A claim's refund is settled by the claims service.
+    ``Conflict`` ``refund_settled``. A claim's refund is settled by the claims service
+    (``claim_refund_settle``), so the payment system has one endpoint for both.
     """
     found = Refund.objects.filter(reference=reference).values_list("order_id", "return_request_id")
     row = found.first()
     if row is None:
         raise NotFound(f"No refund {reference}.", code="refund_not_found")
     _, return_id = row
-    if return_id is None:
-        raise Conflict(f"Refund {reference} belongs to a claim.", code="refund_of_claim")
+    if return_id is None:  # a claim's refund: the claims service settles it
+        return claim_refund_settle(
+            reference=reference,
+            is_confirmed=is_confirmed,
+            actor=actor,
+            external_reference=external_reference,
+            failure_reason=failure_reason,
+        )
     if not is_confirmed and not failure_reason.strip():
         raise ValidationFailed(
             "A failed refund needs a reason.",
