@@ -33,14 +33,13 @@ from inventory.selectors_supply import (
 from inventory.services.receiving import MAX_SCANS, Scan, receipt_post
 from inventory.services.supply import (
     ConfirmLine,
-    asn_create,
     purchase_order_cancel,
     purchase_order_close,
     purchase_order_confirm,
     purchase_order_create,
-    purchase_order_reschedule,
     purchase_order_send,
 )
+from inventory.services.supply_notices import asn_create, purchase_order_reschedule
 from omnilog.core.authentication import STAFF_AUTHENTICATION_CLASSES
 from omnilog.core.errors import FieldError, ValidationFailed
 from omnilog.core.pagination import DefaultCursorPagination

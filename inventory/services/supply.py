@@ -14,12 +14,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from inventory.models import (
-    AdvanceShippingNotice,
-    AdvanceShippingNoticeLine,
     Location,
     Product,
     PurchaseOrder,
@@ -65,24 +62,14 @@ def purchase_order_number_next() -> str:
     return f"PO-{value:06d}"
 
 
-def purchase_order_create(
+def purchase_order_lines_check(
     *,
     supplier: Supplier,
     location: Location,
     lines: Sequence[tuple[Product, int, date | None]],
-    actor: str,
-    reference: str = "",
-    expected_date: date | None = None,
-    note: str = "",
-) -> PurchaseOrder:
-    """A draft purchase order; each line is (product, quantity, expected date or None).
-
-    Every product must be sold by the supplier (a ``SupplierProduct``, which gives the
-    supplier SKU and unit cost) and each quantity a positive multiple of its pack size.
-    Raises ``ValidationFailed`` with ``lines.N.product`` / ``lines.N.quantity`` errors (codes
-    ``not_supplied``, ``duplicate``, ``min_value``, ``pack_size``), ``supplier`` /
-    ``location`` errors (``inactive``); nothing is written then.
-    """
+) -> tuple[list[FieldError], dict[int, SupplierProduct]]:
+    """The rules of a draft's lines (``purchase_order_create``, the admin's line forms): errors
+    and the supplier's offers by product id."""
     errors: list[FieldError] = []
     if not supplier.is_active:
         errors.append(FieldError("supplier", "The supplier is not active.", "inactive"))
@@ -124,6 +111,28 @@ def purchase_order_create(
                     "pack_size",
                 )
             )
+    return errors, offers
+
+
+def purchase_order_create(
+    *,
+    supplier: Supplier,
+    location: Location,
+    lines: Sequence[tuple[Product, int, date | None]],
+    actor: str,
+    reference: str = "",
+    expected_date: date | None = None,
+    note: str = "",
+) -> PurchaseOrder:
+    """A draft purchase order; each line is (product, quantity, expected date or None).
+
+    Every product must be sold by the supplier (a ``SupplierProduct``, which gives the
+    supplier SKU and unit cost) and each quantity a positive multiple of its pack size.
+    Raises ``ValidationFailed`` with ``lines.N.product`` / ``lines.N.quantity`` errors (codes
+    ``not_supplied``, ``duplicate``, ``min_value``, ``pack_size``), ``supplier`` /
+    ``location`` errors (``inactive``); nothing is written then.
+    """
+    errors, offers = purchase_order_lines_check(supplier=supplier, location=location, lines=lines)
     if errors:
         raise ValidationFailed("The purchase order is not valid.", field_errors=errors)
     with transaction.atomic():
@@ -153,7 +162,7 @@ def purchase_order_create(
             topic="purchase_order.created",
             aggregate_type=PURCHASE_ORDER,
             aggregate_id=purchase_order.pk,
-            payload=_payload(purchase_order),
+            payload=purchase_order_payload(purchase_order),
         )
     return purchase_order
 
@@ -199,11 +208,11 @@ def purchase_order_transition(
         topic=topic or f"purchase_order.{target.value}",
         aggregate_type=PURCHASE_ORDER,
         aggregate_id=purchase_order.pk,
-        payload=_payload(purchase_order) | {"actor": actor} | (details or {}),
+        payload=purchase_order_payload(purchase_order) | {"actor": actor} | (details or {}),
     )
 
 
-def _payload(purchase_order: PurchaseOrder) -> dict[str, object]:
+def purchase_order_payload(purchase_order: PurchaseOrder) -> dict[str, object]:
     return {
         "number": purchase_order.number,
         "supplier": purchase_order.supplier.code,
@@ -322,41 +331,6 @@ def purchase_order_confirm(
         return purchase_order
 
 
-def purchase_order_reschedule(
-    *,
-    purchase_order_id: int,
-    expected_date: date,
-    actor: str,
-    line_ids: Sequence[int] = (),
-) -> PurchaseOrder:
-    """The supplier moves its date: the lines (all, or ``line_ids``) get ``expected_date``;
-    the levels' earliest dates follow. Only for confirmed or partly received orders."""
-    with transaction.atomic():
-        purchase_order = purchase_order_lock(purchase_order_id)
-        if purchase_order.status not in INCOMING:
-            raise Conflict(
-                "Only a confirmed order has dates to move.",
-                code="not_incoming",
-                details={"status": purchase_order.status},
-            )
-        locked = purchase_order_lines_lock(purchase_order)
-        chosen = [line for line in locked if not line_ids or line.pk in set(line_ids)]
-        PurchaseOrderLine.objects.filter(pk__in=[line.pk for line in chosen]).update(
-            expected_date=expected_date
-        )
-        incoming_dates_refresh(line.stock_level_id for line in chosen)  # type: ignore[attr-defined]
-        PurchaseOrder.objects.filter(pk=purchase_order.pk).update(version=F("version") + 1)
-        outbox_emit(
-            topic="purchase_order.rescheduled",
-            aggregate_type=PURCHASE_ORDER,
-            aggregate_id=purchase_order.pk,
-            payload=_payload(purchase_order)
-            | {"expected_date": expected_date.isoformat(), "lines": [line.pk for line in chosen]},
-        )
-        purchase_order.refresh_from_db()
-        return purchase_order
-
-
 def purchase_order_cancel(
     *, purchase_order_id: int, actor: str, reason: str = "", version: int | None = None
 ) -> PurchaseOrder:
@@ -423,82 +397,48 @@ def purchase_order_close(*, purchase_order_id: int, actor: str, reason: str) -> 
         return purchase_order
 
 
-def asn_create(
-    *,
-    purchase_order_id: int,
-    supplier_reference: str,
-    expected_arrival: date,
-    lines: Sequence[tuple[int, int]],
-    actor: str,
-) -> AdvanceShippingNotice:
-    """The supplier announces a delivery: (product id, quantity) lines of a confirmed order.
-
-    The announced lines take ``expected_arrival`` as their expected date (the freshest news),
-    so incoming stock and promises move with it. Raises ``ValidationFailed``
-    (``lines.N.product_id`` not on the order, ``lines.N.quantity`` not positive,
-    ``supplier_reference`` missing), ``Conflict`` (order not confirmed, reference already
-    used: ``duplicate_notice``).
-    """
-    errors: list[FieldError] = []
-    if not supplier_reference.strip():
-        errors.append(FieldError("supplier_reference", "Required.", "required"))
-    if not lines:
-        errors.append(FieldError("lines", "At least one line is required.", "required"))
-    for index, (_, quantity) in enumerate(lines):
-        if quantity <= 0:
-            errors.append(
-                FieldError(f"lines.{index}.quantity", "Must be a positive number.", "min_value")
-            )
-    if errors:
-        raise ValidationFailed("The shipping notice is not valid.", field_errors=errors)
+def purchase_order_lines_update(
+    *, purchase_order_id: int, changes: Sequence[tuple[int, int, date | None]], actor: str
+) -> PurchaseOrder:
+    """Change (line id, quantity ordered, expected date) of a draft's lines, under the same
+    rules as ``purchase_order_create`` (``lines.N.quantity`` errors). Raises ``Conflict``
+    (``not_draft``) once the order has been sent."""
     with transaction.atomic():
         purchase_order = purchase_order_lock(purchase_order_id)
-        if purchase_order.status not in INCOMING:
-            raise Conflict(
-                "Shipping notices are for confirmed purchase orders.",
-                code="not_incoming",
-                details={"status": purchase_order.status},
-            )
-        if AdvanceShippingNotice.objects.filter(
-            purchase_order=purchase_order, supplier_reference=supplier_reference
-        ).exists():
-            raise Conflict(
-                f"Notice {supplier_reference!r} already exists for {purchase_order.number}.",
-                code="duplicate_notice",
-            )
-        locked = purchase_order_lines_lock(purchase_order)
-        by_product = {line.product_id: line for line in locked}
+        if purchase_order.status != Status.DRAFT:
+            raise Conflict("Only a draft's lines can change.", code="not_draft")
+        lines = {
+            line.pk: line
+            for line in PurchaseOrderLine.objects.filter(
+                purchase_order=purchase_order
+            ).select_related("product")
+        }
         unknown = [
-            FieldError(f"lines.{index}.product_id", "Not on this order.", "not_on_order")
-            for index, (product_id, _) in enumerate(lines)
-            if product_id not in by_product
+            FieldError(f"lines.{index}.line_id", "Not a line of this order.", "unknown_line")
+            for index, (line_id, _, _) in enumerate(changes)
+            if line_id not in lines
         ]
         if unknown:
-            raise ValidationFailed("The shipping notice is not valid.", field_errors=unknown)
-        notice = AdvanceShippingNotice.objects.create(
-            purchase_order=purchase_order,
-            supplier_reference=supplier_reference[:64],
-            expected_arrival=expected_arrival,
-            created_by=actor[:150],
+            raise ValidationFailed("The change is not valid.", field_errors=unknown)
+        errors, _ = purchase_order_lines_check(
+            supplier=purchase_order.supplier,
+            location=purchase_order.location,
+            lines=[(lines[line_id].product, quantity, day) for line_id, quantity, day in changes],
         )
-        AdvanceShippingNoticeLine.objects.bulk_create(
-            AdvanceShippingNoticeLine(notice=notice, product_id=product_id, quantity=quantity)
-            for product_id, quantity in lines
+        if errors:
+            raise ValidationFailed("The change is not valid.", field_errors=errors)
+        for line_id, quantity, day in changes:
+            lines[line_id].quantity_ordered = quantity
+            lines[line_id].expected_date = day
+        PurchaseOrderLine.objects.bulk_update(
+            [lines[line_id] for line_id, _, _ in changes], ["quantity_ordered", "expected_date"]
         )
-        announced = [by_product[product_id] for product_id, _ in lines]
-        PurchaseOrderLine.objects.filter(pk__in=[line.pk for line in announced]).update(
-            expected_date=expected_arrival
-        )
-        incoming_dates_refresh(line.stock_level_id for line in announced)  # type: ignore[attr-defined]
+        purchase_order.version += 1
+        purchase_order.save(update_fields=["version", "updated_at"])
         outbox_emit(
-            topic="purchase_order.notice_received",
+            topic="purchase_order.updated",
             aggregate_type=PURCHASE_ORDER,
             aggregate_id=purchase_order.pk,
-            payload=_payload(purchase_order)
-            | {
-                "notice_id": notice.pk,
-                "supplier_reference": notice.supplier_reference,
-                "expected_arrival": expected_arrival.isoformat(),
-            },
+            payload=purchase_order_payload(purchase_order) | {"actor": actor},
         )
-        return notice
+        return purchase_order

@@ -15,13 +15,12 @@ from inventory.models import (
 )
 from inventory.services.supply import (
     ConfirmLine,
-    asn_create,
     purchase_order_cancel,
     purchase_order_confirm,
     purchase_order_create,
-    purchase_order_reschedule,
     purchase_order_send,
 )
+from inventory.services.supply_notices import asn_create, purchase_order_reschedule
 from inventory.supply_statuses import PurchaseOrderStatus
 from omnilog.core.errors import Conflict, ValidationFailed
 from omnilog.core.models import OutboxEvent

@@ -16,7 +16,11 @@ from inventory.models import (
     StockMovement,
 )
 from inventory.services.receiving import Scan, receipt_post
-from inventory.services.supply import asn_create, purchase_order_cancel, purchase_order_close
+from inventory.services.supply import (
+    purchase_order_cancel,
+    purchase_order_close,
+)
+from inventory.services.supply_notices import asn_create
 from omnilog.core.errors import Conflict, ValidationFailed
 from omnilog.core.models import OutboxEvent
 from tests.inventory.helpers import assert_ledger_consistent
