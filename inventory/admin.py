@@ -425,4 +425,4 @@ class ReservationAdmin(admin.ModelAdmin[Reservation]):
 
 
 import inventory.admin_feeds  # noqa: E402, F401
-from inventory import admin_supply  # noqa: E402, F401
+from inventory import admin_master_data, admin_replenishment, admin_supply  # noqa: E402, F401
