@@ -29,20 +29,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Sum, When
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from inventory.hooks import pending_transfers
 from inventory.models import (
-    Location,
-    Product,
-    PurchaseOrder,
-    PurchaseOrderLine,
     ReplenishmentProposal,
     ReplenishmentProposalLine,
     ReplenishmentRule,
@@ -58,13 +52,15 @@ from inventory.planning import (
     Position,
     minimum_order_top_up,
     replenishment_plan,
-    review_is_due,
 )
-from omnilog.core.errors import FieldError, ValidationFailed
+from inventory.selectors_replenishment import (
+    RuleTarget,
+    replenishment_demand,
+    replenishment_on_order,
+    replenishment_rules_due,
+    replenishment_targets,
+)
 
-DEMAND_KINDS = ("sale", "transfer_out")
-PO_ORDERED = (PurchaseOrder.Status.DRAFT, PurchaseOrder.Status.SENT)
-PO_CONFIRMED = (PurchaseOrder.Status.CONFIRMED, PurchaseOrder.Status.PARTLY_RECEIVED)
 _LOCK_KEY = 0x5E9_1E4  # pg_advisory_xact_lock key of the proposal run
 Kind = ReplenishmentProposal.Kind
 GroupKey = tuple[str, int, int]  # (kind, supplier or source location id, destination id)
@@ -105,104 +101,6 @@ class ProposalRun:
     proposal_ids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Target:
-    rule: ReplenishmentRule
-    product: Product
-
-
-def _rules(location_codes: Sequence[str], today: date, force: bool) -> list[ReplenishmentRule]:
-    rules = ReplenishmentRule.objects.filter(is_active=True, location__is_active=True)
-    if location_codes:
-        known = set(Location.objects.filter(code__in=location_codes).values_list("code", flat=True))
-        unknown = [code for code in location_codes if code not in known]
-        if unknown:
-            raise ValidationFailed(
-                f"Unknown location(s): {', '.join(unknown)}.",
-                field_errors=[
-                    FieldError("location", f"No location {code!r}.", "not_found")
-                    for code in unknown
-                ],
-            )
-        rules = rules.filter(location__code__in=location_codes)
-    chosen = rules.select_related("location", "supplier", "source_location", "product")
-    return [
-        rule
-        for rule in chosen.order_by("pk")
-        if force
-        or review_is_due(
-            last_reviewed_on=rule.last_reviewed_on,
-            today=today,
-            review_cycle_days=rule.review_cycle_days,
-        )
-    ]
-
-
-def _targets(rules: Sequence[ReplenishmentRule]) -> list[_Target]:
-    """One target per (location, product); product rules before category rules."""
-    chosen: dict[tuple[int, int], _Target] = {}
-    for rule in rules:
-        if rule.product is not None and rule.product.is_active:
-            chosen[(rule.location_id, rule.product.pk)] = _Target(rule, rule.product)
-    categories = {rule.category for rule in rules if rule.category}
-    by_category: dict[str, list[Product]] = defaultdict(list)
-    for product in Product.objects.filter(category__in=categories, is_active=True).order_by("pk"):
-        by_category[product.category].append(product)
-    for rule in rules:
-        for product in by_category.get(rule.category, []) if rule.category else []:
-            chosen.setdefault((rule.location_id, product.pk), _Target(rule, product))
-    return list(chosen.values())
-
-
-def _demand(
-    level_ids: Sequence[int], windows: Sequence[int], now: Any
-) -> dict[tuple[int, int], int]:
-    """(level id, window days) -> units out by sales and transfers, one grouped query."""
-    if not level_ids or not windows:
-        return {}
-    columns = ", ".join(
-        f"COALESCE(-SUM(m.delta_on_hand) FILTER (WHERE m.occurred_at >= %(since_{days})s), 0)"
-        for days in windows
-    )
-    params: dict[str, Any] = {f"since_{days}": now - timedelta(days=days) for days in windows}
-    params.update(levels=list(level_ids), kinds=list(DEMAND_KINDS), since=min(params.values()))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT m.stock_level_id, {columns}
-            FROM inventory_stockmovement m
-            WHERE m.stock_level_id = ANY(%(levels)s) AND m.kind = ANY(%(kinds)s)
-              AND m.delta_on_hand < 0 AND m.occurred_at >= %(since)s
-            GROUP BY m.stock_level_id""",
-            params,
-        )
-        return {
-            (row[0], days): int(units)
-            for row in cursor.fetchall()
-            for days, units in zip(windows, row[1:], strict=True)
-        }
-
-
-def _on_order(
-    product_ids: Sequence[int], location_ids: Sequence[int]
-) -> dict[tuple[int, int], int]:
-    open_units = Case(
-        When(purchase_order__status__in=PO_ORDERED, then=F("quantity_ordered")),
-        default=Greatest(F("quantity_confirmed") - F("quantity_received"), 0),
-    )
-    rows = (
-        PurchaseOrderLine.objects.filter(
-            product_id__in=product_ids,
-            purchase_order__location_id__in=location_ids,
-            purchase_order__status__in=[*PO_ORDERED, *PO_CONFIRMED],
-            is_closed=False,
-        )
-        .values_list("product_id", "purchase_order__location_id")
-        .annotate(units=Sum(open_units - F("quantity_preordered")))
-        .order_by()
-    )
-    return {(product, location): int(units) for product, location, units in rows}
-
-
 def _free(level: StockLevel | None) -> int:
     if level is None:
         return 0
@@ -236,9 +134,9 @@ def replenishment_compute(
     after each product evaluated)."""
     now = timezone.now()
     today = today or timezone.localdate(now)
-    rules = _rules(location_codes, today, force)
+    rules = replenishment_rules_due(location_codes, today, force)
     targets = sorted(
-        _targets(rules),
+        replenishment_targets(rules),
         key=lambda t: (
             t.rule.supplier_id or 0,
             t.rule.source_location_id or 0,
@@ -263,8 +161,8 @@ def replenishment_compute(
         for key in {(t.product.pk, t.rule.location_id) for t in targets}
         if key in levels
     ]
-    demand = _demand(destination_levels, windows, now)
-    on_order = _on_order(product_ids, location_ids)
+    demand = replenishment_demand(destination_levels, windows, now)
+    on_order = replenishment_on_order(product_ids, location_ids)
     pending = pending_transfers(product_ids)
     offers = {
         (offer.supplier_id, offer.product_id): offer
@@ -311,7 +209,7 @@ def replenishment_compute(
 
 
 def _evaluate(
-    target: _Target,
+    target: RuleTarget,
     levels: dict[tuple[int, int], StockLevel],
     demand: dict[tuple[int, int], int],
     on_order: dict[tuple[int, int], int],
@@ -369,7 +267,7 @@ def _evaluate(
 
 def _drafts(
     groups: dict[GroupKey, list[ProposedLine]],
-    targets: Sequence[_Target],
+    targets: Sequence[RuleTarget],
     offers: dict[tuple[int, int], SupplierProduct],
 ) -> list[ProposalDraft]:
     rules = {target.rule.pk: target.rule for target in targets}
