@@ -48,9 +48,13 @@
     return String(Date.now()) + "-" + String(Math.random()).slice(2);
   }
 
-  function focusScan() {
+  // After a scan the field is emptied for the next one; on page load a prefilled value (a
+  // scanned pickup code) is kept.
+  function focusScan(clear) {
     var field = document.querySelector("[data-scan-field]");
-    if (field) { field.value = ""; field.focus(); }
+    if (!field) { return; }
+    if (clear) { field.value = ""; }
+    field.focus();
   }
 
   // Duplicate scans of the same code within 2 s are dropped before they reach the server
@@ -81,7 +85,7 @@
       beep(feedback.getAttribute("data-feedback") === "ok");
       announce(feedback.textContent.trim());
     }
-    if (document.querySelector("[data-scan-field]")) { focusScan(); }
+    if (document.querySelector("[data-scan-field]")) { focusScan(true); }
     announceNewOrders();
   }
 
@@ -115,7 +119,7 @@
     announceNewOrders();
     var initial = document.querySelector("[data-feedback]");
     if (initial) { beep(initial.getAttribute("data-feedback") === "ok"); }
-    focusScan();
+    focusScan(false);
   });
 
   window.omnilogStore = { announce: announce, beep: beep, focusScan: focusScan };
