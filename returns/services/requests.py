@@ -422,3 +422,20 @@ def return_parcel_update(*, return_id: int, status: str, actor: Actor) -> Return
         order, rma = return_lock(return_id=return_id, channel_id=actor.channel_id)
         return_move(order=order, rma=rma, to_status=ReturnStatus(status), actor=actor)
     return rma
+
+
+def return_store_open(
+    *, order_id: int, location_id: int, lines: Sequence[ReturnLineInput], actor: Actor
+) -> ReturnRequest:
+    """The store desk opens a return on the spot (mode store, at ``location_id``) and approves
+    it, in one transaction: the customer is at the counter with the items. Same errors as
+    ``return_request_create``; nothing is written when one is raised."""
+    with transaction.atomic():
+        rma = return_request_create(
+            order_id=order_id,
+            data=ReturnInput(lines=tuple(lines), mode=ReturnMode.STORE, location_id=location_id),
+            actor=actor,
+        )
+        if rma.status == ReturnStatus.REQUESTED:
+            return_approve(return_id=rma.pk, actor=actor)
+    return rma
