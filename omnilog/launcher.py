@@ -62,6 +62,7 @@ def run(argv: Sequence[str]) -> int:
     print(f"==> services: {', '.join(services.started) or 'configured URLs'}", flush=True)
     _manage(["migrate", "--no-input"], env)
     _manage(["seed_demo", "--scale", scale], env)
+    _manage(["seed_demo_supply"], env)
     _manage(["seed_demo_replenishment"], env)
     _manage(["collectstatic", "--no-input", "--verbosity", "0"], env)
     var = Path(os.environ.get("OMNILOG_VAR_DIR", BASE_DIR / "var"))
