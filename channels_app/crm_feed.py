@@ -31,7 +31,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from channels_app.customers import normalise_email, normalise_phone
-from channels_app.feed_values import CellError, cell_bool, cell_int, cell_text
+from channels_app.feed_values import (
+    CellError,
+    cell_bool,
+    cell_int,
+    cell_text,
+    changed_rows_save,
+    values_assign,
+)
 from channels_app.models import Customer
 from omnilog.core.errors import FieldError
 from omnilog.core.outbox import outbox_emit_many
@@ -206,22 +213,13 @@ class CustomerFeed:
             if customer is None:
                 created.append(Customer(**item.values))
                 continue
-            fields = [
-                name for name, value in item.values.items() if getattr(customer, name) != value
-            ]
-            if not fields:
+            fields = values_assign(customer, item.values, now)
+            if fields:
+                changed.append((customer, fields))
+            else:
                 unchanged += 1
-                continue
-            for name in fields:
-                setattr(customer, name, item.values[name])
-            customer.updated_at = now
-            changed.append((customer, sorted(fields)))
         Customer.objects.bulk_create(created)
-        if changed:
-            names = sorted({name for _customer, fields in changed for name in fields})
-            Customer.objects.bulk_update(
-                [customer for customer, _fields in changed], [*names, "updated_at"]
-            )
+        changed_rows_save(Customer, changed)
         source = {"source": "crm_feed", "job_id": job_id, "actor": actor}
 
         def payload(customer: Customer, **extra: Any) -> dict[str, Any]:

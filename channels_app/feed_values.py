@@ -8,7 +8,7 @@ field as it is, leave its column (or key) out.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 TRUE = frozenset({"true", "1", "yes", "y"})
@@ -74,3 +74,21 @@ def cell_date(value: Any) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise CellError("Must be a date (YYYY-MM-DD).") from None
+
+
+def values_assign(instance: Any, values: dict[str, Any], now: datetime) -> list[str]:
+    """Set the fields of ``instance`` that differ from ``values``; their sorted names (none:
+    the row changes nothing). Touches ``updated_at`` only when something changed."""
+    changed = sorted(name for name, value in values.items() if getattr(instance, name) != value)
+    for name in changed:
+        setattr(instance, name, values[name])
+    if changed:
+        instance.updated_at = now
+    return changed
+
+
+def changed_rows_save(model: Any, changed: list[tuple[Any, list[str]]]) -> None:
+    """One ``bulk_update`` of the changed rows over the union of their changed fields."""
+    if changed:
+        names = sorted({name for _row, fields in changed for name in fields})
+        model.objects.bulk_update([row for row, _fields in changed], [*names, "updated_at"])

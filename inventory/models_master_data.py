@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
+from inventory.models import FeedJob  # defined before inventory.models imports this module
 from omnilog.core.models import TimeStampedModel
 
 __all__ = ["MasterDataFeedJob"]
@@ -30,13 +31,9 @@ class MasterDataFeedJob(TimeStampedModel):
         FAILED = "failed", "Failed"
         REJECTED = "rejected", "Rejected (bad rows or file, nothing applied)"
 
-    class Mode(models.TextChoices):
-        ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
-        APPLY_VALID = "apply_valid", "Apply valid rows"
-
-    class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        JSON = "json", "JSON"
+    # The same choices as the stock snapshots' jobs (and one OpenAPI enum for both).
+    Mode = FeedJob.Mode
+    Format = FeedJob.Format
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=12, choices=Kind.choices)

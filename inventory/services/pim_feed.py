@@ -27,7 +27,9 @@ from channels_app.feed_values import (
     cell_date,
     cell_int,
     cell_text,
+    changed_rows_save,
     is_empty,
+    values_assign,
 )
 from inventory.models import Product
 from inventory.services.master_data_feeds import BatchOutcome, FeedRow, Problem
@@ -203,22 +205,13 @@ class ProductFeed:
             if product is None:
                 created.append(Product(sku=item.sku, **item.values))
                 continue
-            fields = [
-                name for name, value in item.values.items() if getattr(product, name) != value
-            ]
-            if not fields:
+            fields = values_assign(product, item.values, now)
+            if fields:
+                changed.append((product, fields))
+            else:
                 unchanged += 1
-                continue
-            for name in fields:
-                setattr(product, name, item.values[name])
-            product.updated_at = now
-            changed.append((product, sorted(fields)))
         Product.objects.bulk_create(created)
-        if changed:
-            names = sorted({name for _product, fields in changed for name in fields})
-            Product.objects.bulk_update(
-                [product for product, _fields in changed], [*names, "updated_at"]
-            )
+        changed_rows_save(Product, changed)
         source = {"source": "pim_feed", "job_id": job_id, "actor": actor}
         outbox_emit_many(
             [
