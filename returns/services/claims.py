@@ -28,12 +28,21 @@ from fulfillment.models import FulfillmentOrderLine, Shipment
 from omnilog.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omnilog.core.models import OutboxEvent
 from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
-from orders.services.timeline import order_event_write, order_lock, order_outbox_emit
+from orders.services.timeline import order_lock, order_outbox_emit
 from returns.models import Claim, ClaimLine, Refund
 from returns.selectors import _claimed, _in_returns
 from returns.services.common import Actor, claim_number_next, refund_reference_next
-from returns.services.exchanges import ReplacementLineInput, replacement_order_place
-from returns.services.refunds import CLAIM_POLICY, refund_quote
+from returns.services.exchanges import (
+    ReplacementLineInput,
+    actor_event_write,
+    replacement_order_place,
+)
+from returns.services.refunds import (
+    CLAIM_POLICY,
+    refund_failure_reason_check,
+    refund_quote,
+    refund_settle_locked,
+)
 from returns.services.requests import _photo_errors
 from returns.statuses import ClaimStatus, claim_can_transition
 
@@ -337,11 +346,7 @@ def claim_refund_settle(
     with a reason (then ``claim_refund_request`` may ask again). With ``claim_id`` the refund
     must be that claim's. The same answer again is a no-op; the opposite answer for a settled
     refund is ``Conflict`` ``refund_settled``."""
-    if not is_confirmed and not failure_reason.strip():
-        raise ValidationFailed(
-            "A failed refund needs a reason.",
-            field_errors=[FieldError("failure_reason", "Required when failed.", "required")],
-        )
+    refund_failure_reason_check(is_confirmed=is_confirmed, failure_reason=failure_reason)
     found = Refund.objects.filter(reference=reference, claim__isnull=False)
     if claim_id is not None:
         found = found.filter(claim_id=claim_id)
@@ -354,33 +359,14 @@ def claim_refund_settle(
     with transaction.atomic():
         order, claim = claim_lock(claim_id=claim_id, channel_id=actor.channel_id)
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        target = Refund.Status.CONFIRMED if is_confirmed else Refund.Status.FAILED
-        if refund.status == target:
-            return refund
-        if refund.status != Refund.Status.REQUESTED:
-            raise Conflict(
-                f"Refund {refund.reference} is already {refund.status}.",
-                code="refund_settled",
-                details={"status": refund.status},
-            )
-        now = timezone.now()
-        refund.status = target
-        refund.external_reference = external_reference[:100]
-        if is_confirmed:
-            refund.confirmed_at = now
-        else:
-            refund.failed_at = now
-            refund.failure_reason = failure_reason.strip()[:300]
-        refund.save(
-            update_fields=[
-                "status",
-                "external_reference",
-                "confirmed_at",
-                "failed_at",
-                "failure_reason",
-                "updated_at",
-            ]
+        is_changed = refund_settle_locked(
+            refund=refund,
+            is_confirmed=is_confirmed,
+            external_reference=external_reference,
+            failure_reason=failure_reason,
         )
+        if not is_changed:
+            return refund
         _claim_event(
             order=order,
             claim=claim,
@@ -454,12 +440,10 @@ def replacement_free_of_charge(
     if placed is not None:
         placed.payload = {**placed.payload, "grand_total": "0.00", "free_of_charge": True}
         placed.save(update_fields=["payload"])
-    order_event_write(
+    actor_event_write(
         order=order,
         kind=OrderEvent.Kind.NOTE,
-        actor=actor.name,
-        channel_id=actor.channel_id,
-        source=actor.source,
+        actor=actor,
         message=reason,
         details=dict(details),
     )
@@ -523,12 +507,10 @@ def _claim_event(
         "kind": claim.kind,
         **dict(details),
     }
-    order_event_write(
+    actor_event_write(
         order=order,
         kind=OrderEvent.Kind.RETURN,
-        actor=actor.name,
-        channel_id=actor.channel_id,
-        source=actor.source,
+        actor=actor,
         message=f"Claim {claim.number} {verb.replace('_', ' ')}",
         details=payload,
     )

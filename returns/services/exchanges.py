@@ -17,7 +17,7 @@ refund_requested`` step, with ``exchange_settlement`` giving the amount). Omnilo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -92,6 +92,21 @@ class Exchange:
     return_request: ReturnRequest
     replacement_order: Order
     settlement: ExchangeSettlement
+
+
+def actor_event_write(
+    *, order: Order, kind: str, actor: Actor, message: str, details: Mapping[str, Any]
+) -> None:
+    """One timeline entry of ``order`` by ``actor`` (name, channel, source)."""
+    order_event_write(
+        order=order,
+        kind=kind,
+        actor=actor.name,
+        channel_id=actor.channel_id,
+        source=actor.source,
+        message=message,
+        details=details,
+    )
 
 
 def replacement_delivery(order: Order) -> DeliveryInput:
@@ -224,21 +239,17 @@ def exchange_create(
             "replacement_order_number": replacement.number,
             **settlement.as_json(),
         }
-        order_event_write(
+        actor_event_write(
             order=order,
             kind=OrderEvent.Kind.RETURN,
-            actor=actor.name,
-            channel_id=actor.channel_id,
-            source=actor.source,
+            actor=actor,
             message=f"Exchange: return {rma.number}, replacement {replacement.number}",
             details=details,
         )
-        order_event_write(
+        actor_event_write(
             order=replacement,
             kind=OrderEvent.Kind.NOTE,
-            actor=actor.name,
-            channel_id=actor.channel_id,
-            source=actor.source,
+            actor=actor,
             message=f"Replacement for return {rma.number} of order {order.number}",
             details=details,
         )

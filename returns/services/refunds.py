@@ -16,8 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Q
+from django.utils import timezone
 
-from omnilog.core.errors import FieldError, ValidationFailed
+from omnilog.core.errors import Conflict, FieldError, ValidationFailed
 from orders.models import Order, OrderLine
 from returns.models import Refund, ReturnPolicy
 from returns.refunds import (
@@ -341,3 +342,48 @@ def _quote(order: Order, result: RefundComputation) -> RefundQuote:
         is_whole_order_returned=result.is_whole_order_returned,
         explanations=result.explanations,
     )
+
+
+def refund_failure_reason_check(*, is_confirmed: bool, failure_reason: str) -> None:
+    """A failed refund needs its reason (422 ``failure_reason``)."""
+    if not is_confirmed and not failure_reason.strip():
+        raise ValidationFailed(
+            "A failed refund needs a reason.",
+            field_errors=[FieldError("failure_reason", "Required when failed.", "required")],
+        )
+
+
+def refund_settle_locked(
+    *, refund: Refund, is_confirmed: bool, external_reference: str, failure_reason: str
+) -> bool:
+    """Record the payment system's answer on a locked refund; ``False`` when it already said
+    the same (a no-op retry). Raises ``Conflict`` ``refund_settled`` when the refund was settled
+    the other way. Precondition: the caller holds the refund's row lock (and its owner's)."""
+    target = Refund.Status.CONFIRMED if is_confirmed else Refund.Status.FAILED
+    if refund.status == target:
+        return False
+    if refund.status != Refund.Status.REQUESTED:
+        raise Conflict(
+            f"Refund {refund.reference} is already {refund.status}.",
+            code="refund_settled",
+            details={"status": refund.status},
+        )
+    now = timezone.now()
+    refund.status = target
+    refund.external_reference = external_reference[:100]
+    if is_confirmed:
+        refund.confirmed_at = now
+    else:
+        refund.failed_at = now
+        refund.failure_reason = failure_reason.strip()[:300]
+    refund.save(
+        update_fields=[
+            "status",
+            "external_reference",
+            "confirmed_at",
+            "failed_at",
+            "failure_reason",
+            "updated_at",
+        ]
+    )
+    return True
