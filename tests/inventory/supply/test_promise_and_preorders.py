@@ -212,3 +212,29 @@ def test_concurrent_preorders_never_sell_more_than_is_coming() -> None:
     assert PurchaseOrderLine.objects.get(product=world["book"]).quantity_preordered == 5
     assert sum(a.quantity for a in PreorderAllocation.objects.filter(status="active")) == 5
     assert PurchaseOrder.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_routing_backorders_a_preorder_then_ships_it_from_the_received_units() -> None:
+    from fulfillment.models import FulfillmentOrder
+    from fulfillment.services.routing import order_route
+
+    world = _preorder_shop()
+    order = place(world["web"], {"BOOK": 2})
+    order_route(order_id=order.pk, expected_version=order.version, trigger="test")
+    order.refresh_from_db()
+    assert order.status == "backordered"
+    receipt_post(
+        purchase_order_id=world["purchase_order"].pk,
+        scans=[Scan("BOOK", 5)],
+        idempotency_key="dock-1",
+        actor="dock",
+    )
+    order_route(order_id=order.pk, expected_version=order.version, trigger="test")
+    order.refresh_from_db()
+    assert order.status == "routed"
+    (fulfillment_order,) = FulfillmentOrder.objects.filter(order=order)
+    assert fulfillment_order.location == world["warehouse"]
+    level = StockLevel.objects.get(product=world["book"], location=world["warehouse"])
+    assert (level.on_hand, level.reserved) == (5, 2)  # the preorder's units, not two more
+    assert_ledger_consistent()
