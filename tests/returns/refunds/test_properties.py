@@ -183,3 +183,69 @@ def test_cap_holds_whatever_earlier_refunds_recorded(data, refunded_gross):
         RefundRequest(order=odd, returned=(ReturnedUnits(first.key, 1, "changed_mind"),))
     )
     assert ZERO <= result.lines[0].gross <= gross - recorded
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    quantities=st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=4),
+    prices=st.lists(st.integers(min_value=1, max_value=20_000), min_size=4, max_size=4),
+    line_percent=st.integers(min_value=1, max_value=60),
+    coupon_cents=st.integers(min_value=1, max_value=5_000),
+    include_tax=st.booleans(),
+)
+def test_the_calculator_agrees_with_the_pricing_engine(
+    quantities, prices, line_percent, coupon_cents, include_tax
+):
+    """Stacked promotions priced by the engine: each line costs what the engine charged, and
+    returning everything gives back the grand total."""
+    from channels_app.pricing import PromotionKind, PromotionTarget, price_cart
+    from tests.channels_app.pricing_helpers import line, make_request, price_list, promotion
+    from tests.returns.refunds.helpers import paid_order_of
+
+    skus = [f"S{index}" for index in range(len(quantities))]
+    cart = price_cart(
+        make_request(
+            [line(sku, quantity) for sku, quantity in zip(skus, quantities, strict=True)],
+            lists=[
+                price_list(
+                    "base",
+                    {
+                        sku: str(Decimal(p) / 100)
+                        for sku, p in zip(skus, prices[: len(skus)], strict=True)
+                    },
+                )
+            ],
+            promotions=[
+                promotion(
+                    "LINE",
+                    target=PromotionTarget.PRODUCT,
+                    skus=set(skus[::2]),
+                    value=str(line_percent),
+                    priority=1,
+                ),
+                promotion(
+                    "COUPON",
+                    kind=PromotionKind.AMOUNT_OFF,
+                    value=str(Decimal(coupon_cents) / 100),
+                    coupon_code="C",
+                    currency="EUR",
+                ),
+            ],
+            coupons=["C"],
+            include_tax=include_tax,
+        )
+    )
+    order = paid_order_of(cart)
+    costs = line_costs(order)
+    for index, priced in enumerate(cart.lines):
+        assert costs[index + 1] == (priced.total_including_tax, priced.tax_amount)
+    everything = refund_compute(
+        RefundRequest(
+            order=order,
+            returned=tuple(
+                ReturnedUnits(li.key, li.quantity, "changed_mind") for li in order.lines
+            ),
+        )
+    )
+    assert everything.total == cart.grand_total
+    assert everything.tax_total == cart.tax_total
