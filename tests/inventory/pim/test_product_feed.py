@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inventory.models import MasterDataFeedJob, Product
@@ -361,3 +363,21 @@ def test_product_job_runs_on_the_real_worker(users, celery_worker) -> None:  # t
     assert (job.status, job.created_rows, job.error_count) == ("succeeded", 1, 1)
     assert job.errors[0]["errors"][0]["field"] == "name"
     assert list(Product.objects.values_list("sku", flat=True)) == ["W-1"]
+
+
+@pytest.mark.django_db
+def test_a_finished_or_live_job_is_not_run_again_and_a_stale_one_is_taken_over() -> None:
+    job = master_data_feed_submit(
+        kind="products", chunks=[b"sku,name\nR-1,Run\n"], file_format="csv"
+    )
+    MasterDataFeedJob.objects.filter(id=job.id).update(status="running", started_at=timezone.now())
+    assert master_data_feed_apply(job_id=job.id).status == "running"  # another run holds it
+    assert Product.objects.count() == 0
+    MasterDataFeedJob.objects.filter(id=job.id).update(
+        started_at=timezone.now() - timedelta(minutes=16)
+    )
+    taken_over = master_data_feed_apply(job_id=job.id)
+    assert (taken_over.status, taken_over.created_rows) == ("succeeded", 1)
+    again = master_data_feed_apply(job_id=job.id)
+    assert (again.status, again.finished_at) == ("succeeded", taken_over.finished_at)
+    assert Product.objects.count() == 1
