@@ -4,7 +4,7 @@ Other store features include their own URL modules here (ship-from-store:
 ``path("<slug:store>/ship/", include("fulfillment.store.ship_urls"))``; returns desk).
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from fulfillment.store import views, views_handover, views_pick
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", views.StoreLoginView.as_view(), name="login"),
     path("logout/", views.StoreLogoutView.as_view(), name="logout"),
     path("<slug:store>/", views.store_home, name="home"),
+    path("<slug:store>/ship/", include("fulfillment.store.ship_urls")),
     path("<slug:store>/queue/", views.QueueView.as_view(), name="queue"),
     path("<slug:store>/queue/board/", views.QueueBoardView.as_view(), name="queue-board"),
     path("<slug:store>/fo/<int:pk>/pick/", views_pick.PickView.as_view(), name="pick"),
