@@ -111,7 +111,7 @@ def test_click_and_collect_from_the_api_to_the_handover(
     page.wait_for_url(f"{base}/store/st-opera/queue/")
     page.locator(".messages").get_by_text(f"Order {order.number} is ready").wait_for()
     wait_until(lambda: len(mail.outbox) == 1)
-    found = re.search(r"Your pickup code: (\d{6})", mail.outbox[0].body)
+    found = re.search(r"Your pickup code: (\d{6})", str(mail.outbox[0].body))
     assert found
     code = found.group(1)
     assert page.locator("#column-ready").locator(f'[data-fo-id="{fo.pk}"]').count() == 1

@@ -61,7 +61,7 @@ def ready_order(world: dict[str, Any], lines: dict[str, int]) -> tuple[Fulfillme
 
 def emailed_code() -> str:
     (message,) = mail.outbox
-    found = re.search(r"Your pickup code: (\d{6})", message.body)
+    found = re.search(r"Your pickup code: (\d{6})", str(message.body))
     assert found
     return found.group(1)
 
@@ -91,7 +91,7 @@ def test_ready_emails_the_code_with_qr_address_and_hours() -> None:
     assert "2 rue Auber" in message.body
     assert "Monday: 09:00 to 19:00" in message.body
     assert "Sunday: closed" in message.body
-    html, mimetype = message.alternatives[0]
+    html, mimetype = message.alternatives[0]  # type: ignore[attr-defined]
     assert mimetype == "text/html"
     assert f"data-pickup-code>{code}<" in html
     assert 'src="cid:pickup-qr"' in html
