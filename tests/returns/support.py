@@ -53,6 +53,13 @@ def delivered_home_order(
 ) -> tuple[dict[str, Any], Order]:
     """A web order shipped home from ``wh-paris``, delivered ``days_ago`` days ago."""
     net = world()
+    return net, another_delivered_order(net, lines, days_ago=days_ago)
+
+
+def another_delivered_order(
+    net: dict[str, Any], lines: dict[str, int] | None = None, *, days_ago: int = 2
+) -> Order:
+    """One more delivered web order in the same network (the outbox mark moves past it)."""
     wanted = lines or {"MUG": 2, "SHIRT": 1}
     # In the warehouse's walking order (bins A-01-1 SHIRT, B-04-2 MUG, C-02-1 CAP).
     lines = {sku: wanted[sku] for sku in ("SHIRT", "MUG", "CAP") if sku in wanted}
@@ -63,7 +70,7 @@ def delivered_home_order(
     order.refresh_from_db()
     assert order.status == "delivered"
     net["mark"] = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first()
-    return net, order
+    return order
 
 
 def channel_client(channel: Any) -> APIClient:
