@@ -22,11 +22,11 @@ from returns.api.views import ERRORS, ReturnsApi, StaffReturnsApi, location_id_o
 from returns.selectors import order_get_by_number, return_get
 from returns.services.exchanges import (
     MAX_REPLACEMENT_LINES,
-    ReplacementLineInput,
     exchange_complete,
     exchange_create,
     exchange_settlement,
 )
+from returns.services.replacements import ReplacementLineInput
 
 
 class ReplacementLineInputSerializer(serializers.Serializer[Any]):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -26,22 +25,22 @@ from django.utils import timezone
 
 from fulfillment.models import FulfillmentOrderLine, Shipment
 from omnilog.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from omnilog.core.models import OutboxEvent
 from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
 from orders.services.timeline import order_lock, order_outbox_emit
 from returns.models import Claim, ClaimLine, Refund
 from returns.selectors import _claimed, _in_returns
 from returns.services.common import Actor, claim_number_next, refund_reference_next
-from returns.services.exchanges import (
-    ReplacementLineInput,
-    actor_event_write,
-    replacement_order_place,
-)
 from returns.services.refunds import (
     CLAIM_POLICY,
     refund_failure_reason_check,
     refund_quote,
     refund_settle_locked,
+)
+from returns.services.replacements import (
+    ReplacementLineInput,
+    actor_event_write,
+    replacement_free_of_charge,
+    replacement_order_place,
 )
 from returns.services.requests import _photo_errors
 from returns.statuses import ClaimStatus, claim_can_transition
@@ -402,52 +401,6 @@ def _reship(order: Order, claim: Claim, lines: Sequence[ClaimLine], actor: Actor
         actor=actor,
         details={"claim_id": claim.pk, "claim_number": claim.number, "order_id": order.pk},
     )
-
-
-def replacement_free_of_charge(
-    *, order: Order, reason: str, actor: Actor, details: Mapping[str, Any]
-) -> Order:
-    """Make a just-placed order free: every line fully discounted, totals zero, nothing to pay.
-
-    Capture priced it like any order; the replacement is not charged, so its lines keep their
-    list price (``unit_price``) with a discount of the whole line, and its stored pricing says
-    why. The ``order.placed`` event written by capture in this same transaction (not yet
-    delivered) is corrected so that no subscriber sees a price to collect. Precondition:
-    inside the transaction that placed ``order``.
-    """
-    lines = list(OrderLine.objects.filter(order=order).order_by("line_number"))
-    for line in lines:
-        line.discount_total = line.unit_price * line.quantity
-        line.tax_amount = Decimal("0.00")
-        line.total = Decimal("0.00")
-    OrderLine.objects.bulk_update(lines, ["discount_total", "tax_amount", "total"])
-    Order.objects.filter(pk=order.pk).update(
-        discount_total=order.subtotal,
-        shipping_total=0,
-        tax_total=0,
-        grand_total=0,
-        pricing={
-            "currency": order.currency,
-            "free_of_charge": True,
-            "reason": reason,
-            "lines": [],
-            "grand_total": "0.00",
-        },
-    )
-    placed = OutboxEvent.objects.filter(
-        topic="order.placed", aggregate_type="order", aggregate_id=str(order.pk)
-    ).first()
-    if placed is not None:
-        placed.payload = {**placed.payload, "grand_total": "0.00", "free_of_charge": True}
-        placed.save(update_fields=["payload"])
-    actor_event_write(
-        order=order,
-        kind=OrderEvent.Kind.NOTE,
-        actor=actor,
-        message=reason,
-        details=dict(details),
-    )
-    return Order.objects.get(pk=order.pk)
 
 
 def _refund_request(order: Order, claim: Claim, lines: Sequence[ClaimLine], actor: Actor) -> Refund:

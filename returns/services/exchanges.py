@@ -17,7 +17,7 @@ refund_requested`` step, with ``exchange_settlement`` giving the amount). Omnilo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,17 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from omnilog.core.errors import ApplicationError, FieldError, NotFound, ValidationFailed
-from orders.models import DeliveryMode, Order, OrderEvent, OrderLine, PaymentStatus
-from orders.services.capture import order_place_for_channel
-from orders.services.inputs import (
-    AddressInput,
-    CustomerInput,
-    DeliveryInput,
-    LineInput,
-    OrderInput,
-)
+from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
 from orders.services.payment import order_payment_update
-from orders.services.timeline import order_event_write, order_lock, order_outbox_emit
+from orders.services.timeline import order_lock, order_outbox_emit
 from returns.models import Refund, ReturnLine, ReturnRequest
 from returns.services.common import (
     Actor,
@@ -45,17 +37,16 @@ from returns.services.common import (
     return_move,
 )
 from returns.services.refunds import RefundQuote, refund_quote
+from returns.services.replacements import (
+    ReplacementLineInput,
+    actor_event_write,
+    replacement_order_place,
+)
 from returns.services.requests import ReturnInput, return_request_create
 from returns.statuses import ReturnStatus
 
 ZERO = Decimal("0.00")
 MAX_REPLACEMENT_LINES = 50
-
-
-@dataclass(frozen=True)
-class ReplacementLineInput:
-    sku: str
-    quantity: int
 
 
 @dataclass(frozen=True)
@@ -92,98 +83,6 @@ class Exchange:
     return_request: ReturnRequest
     replacement_order: Order
     settlement: ExchangeSettlement
-
-
-def actor_event_write(
-    *, order: Order, kind: str, actor: Actor, message: str, details: Mapping[str, Any]
-) -> None:
-    """One timeline entry of ``order`` by ``actor`` (name, channel, source)."""
-    order_event_write(
-        order=order,
-        kind=kind,
-        actor=actor.name,
-        channel_id=actor.channel_id,
-        source=actor.source,
-        message=message,
-        details=details,
-    )
-
-
-def replacement_delivery(order: Order) -> DeliveryInput:
-    """The original order's (default) delivery, as capture takes it."""
-    address = None
-    if order.shipping_address:
-        fields = order.shipping_address
-        address = AddressInput(
-            line1=str(fields.get("line1", "")),
-            postcode=str(fields.get("postcode", "")),
-            city=str(fields.get("city", "")),
-            country=str(fields.get("country", "FR")),
-            name=str(fields.get("name", "")),
-            line2=str(fields.get("line2", "")),
-            phone=str(fields.get("phone", "")),
-            latitude=fields.get("latitude"),
-            longitude=fields.get("longitude"),
-        )
-    store_modes = {DeliveryMode.CLICK_AND_COLLECT, DeliveryMode.SHIP_TO_STORE}
-    store = order.pickup_location if order.delivery_mode in store_modes else None
-    return DeliveryInput(
-        mode=order.delivery_mode,
-        address=address,
-        store_code=store.code if store is not None else "",
-        relay_point_code=order.relay_point_code,
-    )
-
-
-def replacement_order_place(
-    *,
-    order: Order,
-    lines: Sequence[ReplacementLineInput],
-    actor: Actor,
-    external_id: str,
-    payment_status: str,
-    field_prefix: str = "replacement_lines",
-) -> Order:
-    """Place a replacement of ``order`` (same channel, customer snapshot and delivery) for
-    ``lines`` through the capture service: priced, and its stock reserved at once.
-
-    Capture's errors come back with their paths moved under ``field_prefix``
-    (``lines.0.sku`` -> ``replacement_lines.0.sku``); ``InsufficientStock`` is raised as is
-    (409, every short line). Precondition: inside the caller's transaction, no stock-level
-    lock held (capture reserves).
-    """
-    data = OrderInput(
-        customer=CustomerInput(
-            email=order.customer_email,
-            phone=order.customer_phone,
-            first_name=order.customer_first_name,
-            last_name=order.customer_last_name,
-            company_name=order.customer_company_name,
-        ),
-        lines=tuple(LineInput(sku=line.sku, quantity=line.quantity) for line in lines),
-        delivery=replacement_delivery(order),
-        external_id=external_id,
-        payment_status=payment_status,
-        is_partial_delivery_allowed=order.is_partial_delivery_allowed,
-    )
-    try:
-        return order_place_for_channel(
-            channel=order.channel, data=data, actor=actor.name, source=actor.source or "returns"
-        )
-    except ValidationFailed as error:
-        raise ValidationFailed(
-            f"The replacement order cannot be placed: {error.message}",
-            code=error.code,
-            details=error.details,
-            field_errors=[_repath(problem, field_prefix) for problem in error.field_errors],
-        ) from error
-
-
-def _repath(problem: FieldError, prefix: str) -> FieldError:
-    head, dot, rest = problem.field.partition(".")
-    if head == "lines" and dot:
-        return FieldError(f"{prefix}.{rest}", problem.message, problem.code)
-    return FieldError(f"replacement.{problem.field}", problem.message, problem.code)
 
 
 def exchange_create(

@@ -13,13 +13,13 @@ from orders.models import Order
 from returns.models import Refund, ReturnRequest
 from returns.services.common import Actor
 from returns.services.exchanges import (
-    ReplacementLineInput,
     exchange_complete,
     exchange_create,
     exchange_settlement,
 )
 from returns.services.inspection import InspectionInput, return_disposition, return_inspect
 from returns.services.receiving import return_receive
+from returns.services.replacements import ReplacementLineInput
 from returns.services.requests import ReturnInput, ReturnLineInput, return_approve
 from returns.services.settlement import refund_confirmation_record
 from tests.returns.refunds.shop import atp, place, shipped, shop
@@ -104,7 +104,10 @@ def test_dearer_replacement_leaves_the_difference_to_pay():
         replacement_lines=[ReplacementLineInput("BAG", 1)],
         actor=STAFF,
     )
-    assert (exchange.settlement.amount_due, exchange.settlement.refund_due) == (D("7.51"), D("0.00"))
+    assert (exchange.settlement.amount_due, exchange.settlement.refund_due) == (
+        D("7.51"),
+        D("0.00"),
+    )
     replacement = exchange.replacement_order
     assert replacement.payment_status == "pending"
     assert replacement_holds(replacement) == [(1, "hold", False)]
