@@ -282,3 +282,48 @@ def test_concurrent_captures_book_exactly_the_places_left(world) -> None:  # typ
 
     assert sorted(outcomes) == ["booked"] * places + ["slot_full"] * extra
     assert Order.objects.filter(pickup_slot_start=start).count() == places + 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_mixed_baskets_click_and_collect_group_takes_a_place(world) -> None:  # type: ignore[no-untyped-def]
+    from orders.services.inputs import AddressInput, DeliveryGroupInput
+
+    StorePolicy.objects.create(location=world["opera"], slot_capacity=1)
+    world["opera"].is_ship_from_store = world["opera"].ships_parcels = True
+    world["opera"].save(update_fields=["is_ship_from_store", "ships_parcels"])
+    mixed = order_place(
+        channel_id=world["web"].id,
+        data=OrderInput(
+            customer=CustomerInput(email="mixed@example.com"),
+            lines=(
+                LineInput(sku="SHIRT", quantity=1, delivery_group="store"),
+                LineInput(sku="CAP", quantity=1),
+            ),
+            delivery=DeliveryInput(
+                mode="home_standard",
+                address=AddressInput(line1="1 rue de Rivoli", postcode="75001", city="Paris"),
+            ),
+            delivery_groups=(
+                DeliveryGroupInput(
+                    key="store",
+                    delivery=DeliveryInput(
+                        mode="click_and_collect",
+                        store_code="st-opera",
+                        pickup_slot_start=paris(24, 15),
+                    ),
+                ),
+            ),
+            payment_status="authorised",
+        ),
+        actor="t",
+    )
+    assert datetime.fromisoformat(mixed.delivery_groups[0]["pickup_slot_end"]) == paris(24, 16)
+    slots = {
+        datetime.fromisoformat(s["start"]): s["remaining"] for s in options(world)["pickup_slots"]
+    }
+    assert slots[paris(24, 15)] == 0
+    with pytest.raises(ValidationFailed) as refused:
+        book(world, paris(24, 15), email="b@example.com")
+    assert [(e.field, e.code) for e in refused.value.field_errors] == [
+        ("delivery.pickup_slot.start", "slot_full")
+    ]
