@@ -169,3 +169,15 @@ def test_service_validates_bay_range(world) -> None:  # type: ignore[no-untyped-
         ("note", "max_length"),
     ]
     _unchanged(order)
+
+
+def test_the_store_queue_shows_the_arrival_on_its_next_poll(world) -> None:  # type: ignore[no-untyped-def]
+    from tests.fulfillment.store.support import logged_in
+
+    order, _ = ready_pickup(world, {"SHIRT": 1})
+    board = logged_in(world["ana"])
+    assert "At bay" not in board.get("/store/st-opera/queue/board/").content.decode()
+    Client().post(f"{page(order)}/here", {"bay": "3"})
+    assert "At bay 3" in board.get("/store/st-opera/queue/board/").content.decode()
+    # Another store's staff does not see it.
+    assert logged_in(world["bob"]).get("/store/st-opera/queue/board/").status_code == 404
