@@ -45,6 +45,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     setattr(item, f"report_{report.when}", report)
 
 
+@pytest.fixture(autouse=True)
+def _store_cache_clean() -> None:
+    """Scan ids and code-guess windows of earlier runs must not leak into these tests."""
+    from tests.fulfillment.store.support import store_cache_clean
+
+    store_cache_clean()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     executable = chromium_path()

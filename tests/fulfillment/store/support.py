@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import redis
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -113,3 +115,15 @@ def level(product: Any, location: Location) -> tuple[int, int, int]:
     """(on hand, reserved, damaged)."""
     row = StockLevel.objects.get(product=product, location=location)
     return (row.on_hand, row.reserved, row.damaged)
+
+
+def store_cache_clean() -> None:
+    """Forget the store screens' cache keys (scan ids, code-guess windows) of earlier tests.
+
+    Only keys under ``store:`` go: the cache shares its Redis database with the Celery broker
+    in tests, so a ``cache.clear()`` (FLUSHDB) would drop a live worker's queue bindings.
+    """
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match="*:store:*", count=1000))
+    if keys:
+        client.delete(*keys)

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client, TestCase
 from django.utils import timezone
 
@@ -29,6 +28,7 @@ from tests.fulfillment.store.support import (
     logged_in,
     place_pickup,
     routed,
+    store_cache_clean,
     store_world,
 )
 from tests.inventory.helpers import assert_ledger_consistent, movement_kinds
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    cache.clear()
+    store_cache_clean()
 
 
 def ready_order(world: dict[str, Any], lines: dict[str, int]) -> tuple[FulfillmentOrder, str]:

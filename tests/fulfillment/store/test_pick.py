@@ -4,7 +4,6 @@ nothing written, not found / damaged lines rejected (re-routed or shortened), st
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine
 from orders.models import Order
@@ -14,6 +13,7 @@ from tests.fulfillment.store.support import (
     logged_in,
     place_pickup,
     routed,
+    store_cache_clean,
     store_world,
 )
 from tests.inventory.helpers import assert_ledger_consistent, movement_kinds
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    cache.clear()
+    store_cache_clean()
 
 
 def scan(client, fo: FulfillmentOrder, code: str, scan_id: str = "", htmx: bool = True):  # type: ignore[no-untyped-def]
