@@ -113,8 +113,9 @@ def returns_seed() -> DemoReport:
     if already >= len(PLAN):
         return DemoReport(0, already)
     candidates = iter(
-        Order.objects.filter(status__in=["delivered", "collected"], return_requests__isnull=True)
-        .order_by("number")[:200]
+        Order.objects.filter(
+            status__in=["delivered", "collected"], return_requests__isnull=True
+        ).order_by("number")[:200]
     )
     created = 0
     for target in PLAN[already:]:

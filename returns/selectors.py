@@ -253,14 +253,19 @@ def return_list(*, channel_id: int | None = None) -> QuerySet[ReturnRequest]:
     """Return requests, newest first; a channel sees those of its own orders only."""
     queryset = ReturnRequest.objects.select_related(
         "order", "channel", "location", "received_location", "customer"
-    ).prefetch_related("lines__order_line")
+    ).prefetch_related(
+        "lines__order_line",
+        "lines__proposed_location",
+        "lines__disposition_location",
+        "refunds",
+    )
     if channel_id is not None:
         queryset = queryset.filter(order__channel_id=channel_id)
     return queryset
 
 
 def return_get(*, number: str, channel_id: int | None = None) -> ReturnRequest:
-    found = return_list(channel_id=channel_id).prefetch_related("refunds").filter(number=number)
+    found = return_list(channel_id=channel_id).filter(number=number)
     rma = found.first()
     if rma is None:
         raise NotFound(f"No return {number}.", code="return_not_found")
