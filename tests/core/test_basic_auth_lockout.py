@@ -15,7 +15,7 @@ from tests.core.helpers import problem_of
 SUBSCRIPTIONS = "/api/v1/webhooks/subscriptions"
 
 
-def _basic(username: str, password: str, address: str = "10.0.0.1") -> dict[str, str]:
+def _basic(username: str, password: str, address: str = "10.0.0.1") -> dict[str, Any]:
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"HTTP_AUTHORIZATION": f"Basic {token}", "REMOTE_ADDR": address}
 

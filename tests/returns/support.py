@@ -39,11 +39,14 @@ def _deliver(net: dict[str, Any], fo: Any, delivered_at: datetime) -> None:
             status=status,
             occurred_at=delivered_at.isoformat(),
         )
+        meta: dict[str, Any] = {
+            f"HTTP_{key.upper().replace('-', '_')}": value for key, value in headers.items()
+        }
         response = client.post(
             f"/api/v1/carriers/{CARRIER}/events",
             data=body,
             content_type="application/json",
-            **{f"HTTP_{key.upper().replace('-', '_')}": value for key, value in headers.items()},
+            **meta,
         )
         assert response.status_code == 200, response.content
 

@@ -41,6 +41,7 @@ def test_desk_receives_an_online_order_and_restocks_it_here() -> None:
     opened = desk.post(found["Location"], {f"quantity-{mug}": "2", f"reason-{mug}": "changed_mind"})
     assert opened.status_code == 302, opened.content
     rma = ReturnRequest.objects.get(order=order)
+    assert rma.location is not None
     assert (rma.status, rma.mode, rma.location.code) == ("approved", "store", "st-opera")
     line = rma.lines.get()
     rma_url = f"{base}rma/{rma.number}/"

@@ -7,7 +7,7 @@ import pytest
 
 from fulfillment.models import TransferOrder
 from omnilog.core.errors import ValidationFailed
-from returns.models import DispositionRule, ReturnLine
+from returns.models import DispositionRule, ReturnLine, ReturnRequest
 from returns.services.common import Actor
 from returns.services.inspection import (
     DispositionChoice,
@@ -57,17 +57,21 @@ def inspected(lines: dict[str, int], conditions: dict[str, str], reason: str = "
     return net, order, rma
 
 
-def line_of(rma, sku: str) -> ReturnLine:  # type: ignore[no-untyped-def]
-    return rma.lines.select_related("proposed_location").get(order_line__sku=sku)
+def line_of(rma: ReturnRequest, sku: str) -> ReturnLine:
+    return ReturnLine.objects.select_related("proposed_location").get(
+        return_request=rma, order_line__sku=sku
+    )
 
 
 def test_unwanted_sellable_units_travel_to_the_warehouse() -> None:
     # The store has 3 SHIRT (ATP 3, never sold there): not wanted, the warehouse gets it.
     _, _, rma = inspected({"SHIRT": 1}, {"SHIRT": "sellable"})
     line = line_of(rma, "SHIRT")
+    assert line.proposed_location is not None
     assert (line.proposed_disposition, line.proposed_location.code) == ("to_warehouse", "wh-paris")
     return_disposition(return_id=rma.pk, actor=STAFF)
     line.refresh_from_db()
+    assert line.transfer_id is not None
     transfer = TransferOrder.objects.get(pk=line.transfer_id)
     assert (transfer.status, transfer.from_location.code, transfer.to_location.code) == (
         "shipped",
@@ -112,6 +116,7 @@ def test_scrap_by_override_and_a_rule_sending_defects_to_the_supplier() -> None:
         return_id=rma.pk, actor=STAFF, overrides=[DispositionChoice(shirt.pk, "scrap")]
     )
     shirt.refresh_from_db()
+    assert shirt.disposition_location is not None
     assert (shirt.disposition, shirt.disposition_location.code) == ("scrap", "st-opera")
     # Scrapped and sent back: damaged, then written off; nothing left on hold or sellable.
     assert counters("MUG", "st-opera") == (0, 0, 0, 0, 0)
