@@ -11,8 +11,9 @@ from omnilog.analytics.scope import Scope
 from omnilog.analytics.stats import SankeyLayout, Timing, bottlenecks, rate, sankey_layout
 from omnilog.analytics.tables import Table, table
 
-# Stages a location answers for (placed -> routed is routing's, the journey the carrier's).
-LOCATION_STAGES = ("accepted", "picked", "packed", "shipped", "ready", "collected")
+# Stages a location answers for (placed -> routed is routing's, the journey the carrier's or
+# the customer's).
+LOCATION_STAGES = ("accepted", "picked", "packed", "shipped", "ready")
 
 
 def lead_tables(scope: Scope) -> tuple[list[Table], list[queries.LeadTime]]:
