@@ -64,6 +64,7 @@ def run(argv: Sequence[str]) -> int:
     _manage(["seed_demo", "--scale", scale], env)
     _manage(["seed_demo_supply"], env)
     _manage(["seed_demo_replenishment"], env)
+    _manage(["seed_demo_flows"], env)  # analytics history: past orders through every service
     _manage(["seed_demo_returns"], env)  # on delivered demo orders (after seed_demo_flows)
     _manage(["collectstatic", "--no-input", "--verbosity", "0"], env)
     var = Path(os.environ.get("OMNILOG_VAR_DIR", BASE_DIR / "var"))
