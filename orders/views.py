@@ -1,7 +1,9 @@
 """The public tracking page: ``/track/<token>``, for the customer, on any device.
 
 The token is the only credential (unguessable, 32 URL-safe characters): the page is not
-indexed, not cached by shared caches, and sends no referrer (the URL must not leak).
+indexed, not cached by shared caches, and sends no referrer to other sites (the URL must not
+leak). ``same-origin`` rather than ``no-referrer``: with ``no-referrer`` a browser sends
+``Origin: null`` on the page's own form POST and Django's CSRF check refuses it.
 
 A click-and-collect order that is ready for pickup shows an "I'm here" form (curbside pickup):
 ``POST /track/<token>/here`` (CSRF-protected) records the bay and note, then redirects back to
@@ -46,7 +48,7 @@ def _page(
     }
     response = render(request, "orders/tracking.html", context, status=status)
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 

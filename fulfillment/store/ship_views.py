@@ -10,18 +10,16 @@ to pick, pack, label and hand to the carrier.
 
 Every view is scoped by ``StoreRequiredMixin`` and ``fulfillment_order_for_staff``: another
 store's order is a 404, and so is a pickup order (it is prepared from the queue). A POST
-that succeeds redirects back (303) with a message; a refused one renders the page with the
-reason and the refusal's status (nothing was written).
+renders the page again, as the pick screen does (the scan field keeps the focus): with what
+was done, or with the refusal's reason and status (nothing was written).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views import View
 
 from fulfillment.models import FulfillmentOrder
@@ -95,12 +93,8 @@ class ShipOrderView(StoreRequiredMixin, View):
                 error=error.message,
                 field_errors={item.field: item.message for item in error.field_errors},
             )
-        messages.success(request, text)
-        response = HttpResponseRedirect(
-            reverse("store:ship-order", kwargs={"store": store, "pk": pk})
-        )
-        response.status_code = 303
-        return response
+        fulfillment_order.refresh_from_db()
+        return self.page(request, fulfillment_order, feedback=text)
 
     def pick(self, request: HttpRequest, fulfillment_order: FulfillmentOrder) -> str:
         result = ship_pick_scan(
