@@ -124,6 +124,35 @@ def _channel_condition(p: _Params, conditions: list[str], values: dict[str, Any]
         values["d_channel"] = channel
 
 
+def _equals(
+    p: _Params,
+    conditions: list[str],
+    values: dict[str, Any],
+    name: str,
+    column: str,
+    choices: Any = None,
+) -> str | None:
+    """An optional ``name`` parameter the rows' ``column`` must equal."""
+    value = p.text(name, required=False, choices=choices)
+    if value is not None:
+        conditions.append(f"{column} = %(d_{name})s")
+        values[f"d_{name}"] = value
+    return value
+
+
+def _located(flags: dict[str, str], default: str) -> Any:
+    """Drill of a per-location table: ``location`` (required) and a ``flag`` column."""
+
+    def extra(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
+        location = p.integer("location", required=True)
+        flag = p.text("flag", required=False, choices=flags) or default
+        conditions.extend(["location_id = %(d_location)s", flags[flag]])
+        values["d_location"] = location
+        return "string_agg(DISTINCT location_code, ', ')"
+
+    return extra
+
+
 def _simple(measure: str, extra: Callable[[_Params, list[str], dict[str, Any]], str]) -> Any:
     def drill(scope: Scope, p: _Params) -> list[DrilledOrder]:
         conditions: list[str] = []
@@ -137,10 +166,7 @@ def _simple(measure: str, extra: Callable[[_Params, list[str], dict[str, Any]], 
 
 def _orders(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
     _channel_condition(p, conditions, values)
-    status = p.text("status", required=False, choices=Order.Status.values)
-    if status is not None:
-        conditions.append("status = %(d_status)s")
-        values["d_status"] = status
+    _equals(p, conditions, values, "status", "status", Order.Status.values)
     return "min(status)"
 
 
@@ -182,14 +208,6 @@ STORE_FLAGS = {
 }
 
 
-def _stores(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
-    location = p.integer("location", required=True)
-    flag = p.text("flag", required=False, choices=STORE_FLAGS) or "all"
-    conditions.extend(["location_id = %(d_location)s", STORE_FLAGS[flag]])
-    values["d_location"] = location
-    return "string_agg(DISTINCT location_code, ', ')"
-
-
 def _on_time(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
     group = p.text("group", required=False, choices=("all", "channel", "mode")) or "all"
     flag = p.text("flag", required=False, choices=("all", "late", "on_time")) or "late"
@@ -205,42 +223,26 @@ def _on_time(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
 
 def _cancellations(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
     _channel_condition(p, conditions, values)
-    reason = p.text("reason", required=False)
-    if reason is not None:
-        conditions.append("reason = %(d_reason)s")
-        values["d_reason"] = reason
+    _equals(p, conditions, values, "reason", "reason")
     return "min(reason)"
 
 
 def _journeys(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
     _channel_condition(p, conditions, values)
-    mode = p.text("mode", required=False, choices=DeliveryMode.values)
-    if mode is not None:
-        conditions.append("delivery_mode = %(d_mode)s")
-        values["d_mode"] = mode
-    returned = p.text("return", required=False)
-    if returned is not None:
-        conditions.append("return_channel = %(d_return)s")
-        values["d_return"] = returned
+    _equals(p, conditions, values, "mode", "delivery_mode", DeliveryMode.values)
+    _equals(p, conditions, values, "return", "return_channel")
     return "min(channel_code) || ' → ' || min(delivery_mode) || ' → ' || min(return_channel)"
 
 
 def _multichannel(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
-    combination = p.text("combination", required=False)
-    if combination is not None:
-        conditions.append("combination = %(d_combination)s")
-        values["d_combination"] = combination
-    else:
+    if _equals(p, conditions, values, "combination", "combination") is None:
         conditions.append("channel_count > 1")
     return "min(combination)"
 
 
 def _returns(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
     _channel_condition(p, conditions, values)
-    reason = p.text("reason", required=False, choices=ReturnReason.values)
-    if reason is not None:
-        conditions.append("reason = %(d_reason)s")
-        values["d_reason"] = reason
+    _equals(p, conditions, values, "reason", "reason", ReturnReason.values)
     return "string_agg(DISTINCT reason, ', ') || ': ' || sum(units)::text || ' units'"
 
 
@@ -250,14 +252,6 @@ PICKUP_FLAGS = {
     "no_show": "is_no_show",
     "reminded": "is_reminded",
 }
-
-
-def _pickups(p: _Params, conditions: list[str], values: dict[str, Any]) -> str:
-    location = p.integer("location", required=True)
-    flag = p.text("flag", required=False, choices=PICKUP_FLAGS) or "no_show"
-    conditions.extend(["location_id = %(d_location)s", PICKUP_FLAGS[flag]])
-    values["d_location"] = location
-    return "string_agg(DISTINCT location_code, ', ')"
 
 
 def _late(scope: Scope, p: _Params) -> list[DrilledOrder]:
@@ -278,14 +272,14 @@ DRILLS: dict[str, Callable[[Scope, _Params], list[DrilledOrder]]] = {
     "frequency": _simple("frequency", _frequency),
     "fill_rate": _simple("fill_rate", _fill_rate),
     "split": _simple("split", _split),
-    "stores": _simple("stores", _stores),
+    "stores": _simple("stores", _located(STORE_FLAGS, "all")),
     "on_time": _simple("on_time", _on_time),
     "cancellations": _simple("cancellations", _cancellations),
     "journeys": _simple("journeys", _journeys),
     "multichannel": _simple("multichannel", _multichannel),
     "late": _late,
     "returns": _simple("returns", _returns),
-    "pickups": _simple("pickups", _pickups),
+    "pickups": _simple("pickups", _located(PICKUP_FLAGS, "no_show")),
 }
 
 
