@@ -34,6 +34,7 @@ BENCHMARK_MODULES: tuple[str, ...] = (
     "bench.b7_pipeline",
     "bench.b8_picking",
     "bench.b9_promise",
+    "bench.b10_store_queue",
 )
 
 Detail = float | int | str

@@ -11,11 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
+from django.utils.safestring import mark_safe
+from django.views import View
 from django.views.generic import TemplateView
 
 from fulfillment.store.access import StoreRequiredMixin, store_locations, store_view
-from fulfillment.store.selectors import store_queue
+from fulfillment.store.queue_board import queue_board_html
 
 
 class StoreLoginView(LoginView):
@@ -49,16 +51,13 @@ class QueueView(StoreRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["queue"] = store_queue(location=self.request.store)  # type: ignore[attr-defined]
+        context["board"] = mark_safe(queue_board_html(location=self.request.store))  # type: ignore[attr-defined]  # noqa: S308
         context["nav"] = "queue"
-        context["board_url"] = reverse(
-            "store:queue-board",
-            kwargs={"store": self.request.store.code},  # type: ignore[attr-defined]
-        )
         return context
 
 
-class QueueBoardView(QueueView):
+class QueueBoardView(StoreRequiredMixin, View):
     """The board alone (the htmx poll swaps it in place)."""
 
-    template_name = "store/_queue_board.html"
+    def get(self, request: HttpRequest, store: str) -> HttpResponse:
+        return HttpResponse(queue_board_html(location=request.store))  # type: ignore[attr-defined]

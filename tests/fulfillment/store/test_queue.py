@@ -17,7 +17,13 @@ from fulfillment.models_store import StorePolicy
 from fulfillment.store.selectors import store_queue
 from inventory.services import stock_receive
 from orders.models import Order
-from tests.fulfillment.store.support import logged_in, place_pickup, routed, store_world
+from tests.fulfillment.store.support import (
+    logged_in,
+    place_pickup,
+    routed,
+    store_cache_clean,
+    store_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +33,16 @@ def orders(world: dict[str, Any], count: int) -> list[FulfillmentOrder]:
     return [routed(place_pickup(world, {"SHIRT": 1})) for _ in range(count)]
 
 
-def board_queries(world: dict[str, Any]) -> int:
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    store_cache_clean()
+
+
+def board_queries(world: dict[str, Any], *, cached: bool = False) -> int:
     client = logged_in(world["ana"])
-    client.get("/store/st-opera/queue/board/")  # session warm-up
+    client.get("/store/st-opera/queue/board/")  # session warm-up, board cached
+    if not cached:
+        store_cache_clean()
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/store/st-opera/queue/board/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -42,8 +55,22 @@ def test_the_queue_costs_the_same_queries_for_3_or_30_orders() -> None:
     few = board_queries(world)
     orders(world, 27)
     assert board_queries(world) == few
-    # session, user, memberships (store + role + switcher), policy, orders
-    assert few == 5
+    # session, user, memberships (store + role + switcher), fingerprint, policy, orders
+    assert few == 6
+    # A poll that finds the board cached (nothing changed this minute) skips the last two.
+    assert board_queries(world, cached=True) == 4
+
+
+def test_a_change_shows_on_the_next_poll_despite_the_cached_board() -> None:
+    world = store_world()
+    (fo,) = orders(world, 1)
+    client = logged_in(world["ana"])
+    assert "At bay" not in client.get("/store/st-opera/queue/board/").content.decode()
+    Order.objects.filter(pk=fo.order_id).update(curbside_arrived_at=timezone.now(), curbside_bay=2)
+    assert "At bay 2" in client.get("/store/st-opera/queue/board/").content.decode()
+    FulfillmentOrder.objects.filter(pk=fo.pk).update(status="picking")
+    board = client.get("/store/st-opera/queue/board/").content.decode()
+    assert board.index(f'data-fo-id="{fo.pk}"') > board.index('id="column-preparing"')
 
 
 def test_columns_counts_sorting_and_ageing() -> None:
