@@ -62,6 +62,7 @@ def run(argv: Sequence[str]) -> int:
     print(f"==> services: {', '.join(services.started) or 'configured URLs'}", flush=True)
     _manage(["migrate", "--no-input"], env)
     _manage(["seed_demo", "--scale", scale], env)
+    _manage(["seed_demo_store"], env)  # store screens: the demo store users' stores
     _manage(["seed_demo_supply"], env)
     _manage(["seed_demo_replenishment"], env)
     _manage(["seed_demo_flows"], env)  # analytics history: past orders through every service
