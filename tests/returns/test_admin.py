@@ -47,6 +47,13 @@ def test_list_filters_search_and_actions(django_assert_max_num_queries) -> None:
         follow=True,
     )
     assert b"Give the reason to refuse." in refused.content
+    too_long = client.post(
+        URL,
+        {"action": "refuse_returns", "_selected_action": [second.pk], "reason": "x" * 301},
+        follow=True,
+    )
+    assert b"The reason is too long: at most 300 characters (301)." in too_long.content
+    assert ReturnRequest.objects.get(pk=second.pk).status == "requested"
     client.post(
         URL, {"action": "refuse_returns", "_selected_action": [second.pk], "reason": "worn"}
     )
