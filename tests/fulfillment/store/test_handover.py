@@ -332,3 +332,18 @@ def test_another_stores_staff_cannot_see_or_hand_over() -> None:
     assert snapshot(fo, world) == before
     outsider = User.objects.create_user("eve", password="pw")
     assert logged_in(outsider).get(f"/store/st-opera/handover/{fo.pk}/").status_code == 404
+
+
+def test_a_ready_order_without_a_code_gets_one_from_the_handover_page() -> None:
+    world = store_world()
+    fo, _ = ready_order(world, {"SHIRT": 1})
+    PickupCode.objects.filter(fulfillment_order=fo).delete()  # as a ship-to-store arrival
+    ana = logged_in(world["ana"])
+    page = ana.get(f"/store/st-opera/handover/{fo.pk}/").content.decode()
+    assert "No pickup code was sent for this order yet" in page
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert ana.post(f"/store/st-opera/fo/{fo.pk}/ready/").status_code == 302
+    assert hand_over(ana, fo, code=emailed_code()).status_code == 302
+    fo.refresh_from_db()
+    assert fo.status == "collected"
