@@ -235,7 +235,7 @@ class _Story:
         self.mark = OrderEvent.objects.aggregate(last=Max("id"))["last"] or 0
         self.stamps: dict[int, dict[str, datetime]] = {}  # fulfillment order id -> fields
         self.decisions: dict[int, datetime] = {}
-        self.returns: dict[int, tuple[datetime, datetime, datetime]] = {}
+        self.returns: dict[int, dict[str, datetime]] = {}
         self.return_stores = return_stores
 
     def step(self, moment: datetime) -> datetime:
@@ -323,24 +323,31 @@ class _Story:
         if mode == "carrier_pickup" and not has_address:
             return
         actor = Actor(name=ACTOR, source="demo")
-        rma = return_request_create(
-            order_id=order.pk,
-            data=ReturnInput(
-                lines=(ReturnLineInput(line.line_number, 1, rng.choice(RETURN_REASONS)),),
-                mode=mode,
-                location_id=store if mode == "store" else None,
-                pickup_address=order.shipping_address if mode == "carrier_pickup" else {},
-            ),
-            actor=actor,
-        )
+        try:
+            rma = return_request_create(
+                order_id=order.pk,
+                data=ReturnInput(
+                    lines=(ReturnLineInput(line.line_number, 1, rng.choice(RETURN_REASONS)),),
+                    mode=mode,
+                    location_id=store if mode == "store" else None,
+                    pickup_address=order.shipping_address if mode == "carrier_pickup" else {},
+                ),
+                actor=actor,
+            )
+        except ApplicationError as error:  # a policy refuses it: no return for this order
+            fields = [f"{e.field}: {e.code}" for e in error.field_errors]
+            logger.info("demo return of %s refused: %s %s", order.number, error.message, fields)
+            return
         requested = self.step(since + _hours(rng, 20, 120))
+        self.returns[rma.pk] = {"created_at": requested}
         if rma.status == ReturnRequest.Status.REQUESTED:
             rma = return_approve(return_id=rma.pk, actor=actor)
-        approved = self.step(requested + _hours(rng, 0.5, 8))
+        self.returns[rma.pk]["approved_at"] = self.step(requested + _hours(rng, 0.5, 8))
         received_at = rma.location_id or fo.location_id
         return_receive(return_id=rma.pk, location_id=received_at, actor=actor)
-        received = self.step(approved + _hours(rng, 20, 90))
-        self.returns[rma.pk] = (requested, approved, received)
+        self.returns[rma.pk]["received_at"] = self.step(
+            self.returns[rma.pk]["approved_at"] + _hours(rng, 20, 90)
+        )
 
     def run(self, order: Order) -> None:
         flow, rng = self.flow, self.rng
@@ -402,10 +409,8 @@ class _Story:
             OrderEvent.objects.filter(order=order, id__gt=low, id__lte=high).update(
                 created_at=moment
             )
-        for return_id, (requested, approved, received) in self.returns.items():
-            ReturnRequest.objects.filter(pk=return_id).update(
-                created_at=requested, approved_at=approved, received_at=received
-            )
+        for return_id, moments in self.returns.items():
+            ReturnRequest.objects.filter(pk=return_id).update(**moments)
         for decision_id, moment in self.decisions.items():
             RoutingDecision.objects.filter(pk=decision_id).update(created_at=moment)
         for fo_id, times in self.stamps.items():

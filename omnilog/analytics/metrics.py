@@ -47,7 +47,7 @@ PRIORITY_STEPS = (0, 3, 6, 9)
 PRIORITY_SEPARATOR = "\x06\x16"
 
 
-def _queue_keys(queue: str) -> list[str]:
+def queue_keys(queue: str) -> list[str]:
     return [queue if step == 0 else f"{queue}{PRIORITY_SEPARATOR}{step}" for step in PRIORITY_STEPS]
 
 
@@ -58,7 +58,7 @@ def queue_lengths() -> dict[str, int]:
         with client.pipeline(transaction=False) as pipe:
             queues = list(settings.OMNILOG_CELERY_QUEUES)
             for queue in queues:
-                for key in _queue_keys(queue):
+                for key in queue_keys(queue):
                     pipe.llen(key)
             lengths = pipe.execute()
     finally:

@@ -109,7 +109,7 @@ def baskets(scope: Scope) -> list[Basket]:
     rows = run(
         "basket",
         scope,
-        f"""SELECT channel_id, {CHANNEL_OR_ALL}, count(*), sum(grand_total),
+        f"""SELECT channel_id, {CHANNEL_OR_ALL}, count(*), coalesce(sum(grand_total), 0),
                   round(avg(grand_total), 2), round(avg(units), 2)
         FROM rows GROUP BY ROLLUP ((channel_id, channel_code))
         ORDER BY channel_id IS NULL, 2""",
@@ -145,8 +145,9 @@ def fill_rates(scope: Scope) -> list[FillRate]:
         "fill_rate",
         scope,
         f"""SELECT channel_id, {CHANNEL_OR_ALL}, count(*),
-                  count(*) FILTER (WHERE is_filled), sum(quantity), sum(quantity_fulfilled),
-                  sum(total), round(sum(total * quantity_fulfilled / quantity), 2)
+                  count(*) FILTER (WHERE is_filled), coalesce(sum(quantity), 0),
+                  coalesce(sum(quantity_fulfilled), 0), coalesce(sum(total), 0),
+                  coalesce(round(sum(total * quantity_fulfilled / quantity), 2), 0)
         FROM rows GROUP BY ROLLUP ((channel_id, channel_code))
         ORDER BY channel_id IS NULL, 2""",
     )

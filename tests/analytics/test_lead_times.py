@@ -221,3 +221,16 @@ def test_bottlenecks_and_funnel() -> None:
     assert [(row[1].value, row[2].value, row[3].value) for row in places.rows] == [
         ("wh", "routed → accepted", 3)
     ]
+
+
+def test_an_empty_period_builds_an_empty_dashboard() -> None:
+    board = dashboard_build(scope())
+    headlines = {h.label: h.display for h in board.headlines}
+    assert headlines["Orders placed"] == "0"
+    assert headlines["On time"] == "-"
+    fills = board.table("fill_rates")
+    assert fills is not None
+    assert [[c.display for c in row] for row in fills.rows] == [
+        ["all", "0", "-", "-", "-", "orders"]
+    ]
+    assert board.sankey.nodes == ()

@@ -13,6 +13,7 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from fulfillment.services.routing import order_route
+from omnilog.analytics.metrics import queue_keys
 from omnilog.core.models import OutboxEvent, WebhookSubscription
 from tests.fulfillment.service_support import default_rule_sets
 from tests.orders.lifecycle_support import place, shop
@@ -38,7 +39,7 @@ def token(settings: Any) -> str:
 @pytest.fixture
 def broker() -> Any:
     client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = ["default", "stock", "routing\x06\x163"]
+    keys = [key for queue in settings.OMNILOG_CELERY_QUEUES for key in queue_keys(queue)]
     client.delete(*keys)
     yield client
     client.delete(*keys)
@@ -102,3 +103,23 @@ def test_metrics_need_staff_or_the_token(token: str) -> None:
 def test_no_token_configured_means_staff_only(settings: Any) -> None:
     settings.METRICS_TOKEN = ""
     assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 401
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_refreshes_the_cached_dashboards(celery_worker: Any, token: str) -> None:
+    from django.core.cache import cache
+
+    from omnilog.analytics.dashboard import CACHE_PREFIX, last_refresh
+    from omnilog.analytics.tasks import analytics_refresh_task
+    from tests.conftest import wait_until
+
+    assert last_refresh() is None
+    analytics_refresh_task.delay()
+    refreshed = wait_until(last_refresh, timeout=60)
+    assert refreshed is not None
+    assert cache.get(f"{CACHE_PREFIX}refreshed_at") == refreshed
+    found = samples(Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").content.decode())
+    assert found[("omnilog_analytics_refreshed_timestamp_seconds", ())] == pytest.approx(
+        refreshed.timestamp()
+    )
