@@ -47,17 +47,9 @@ def focused_id(page: Any) -> str:
     return str(page.evaluate("document.activeElement && document.activeElement.id"))
 
 
-def is_shared_messages_defect(violation: dict[str, Any]) -> bool:
-    """``templates/store/base.html`` (not a desk template) renders the flash messages as
-    ``<ul class="messages" role="status">``: the role replaces the list's, so axe reports its
-    ``<li>`` as outside a list. Checked on its own by the strict xfail below."""
-    return bool(violation["id"] == "listitem" and violation["nodes"] == [[".message"]])
-
-
 def desk_problems(page: Any) -> dict[str, Any]:
-    """The page's serious or critical axe violations (but the shared one above) and its
-    touch targets under 44 x 44 CSS px."""
-    found = [v for v in axe_violations(page) if not is_shared_messages_defect(v)]
+    """The page's serious or critical axe violations and its touch targets under 44 x 44 CSS px."""
+    found = axe_violations(page)
     small = page.evaluate(SMALL_TARGETS, TARGETS)
     return {"axe": found, "small targets": small} if found or small else {}
 
@@ -216,12 +208,6 @@ def test_web_order_returned_at_the_store_desk_restocked_here(page: Any, live_ser
     assert rma.status == "refund_requested"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="templates/store/base.html: <ul class='messages' role='status'> hides the list role "
-    "from its <li> (axe listitem); wrap the list in <div role='status'> instead",
-)
 def test_desk_messages_pass_axe(page: Any, live_server: Any) -> None:
     net, _ = delivered_home_order({"MUG": 1})
     staff_user("lea", net["store"], StoreStaff.Role.ASSOCIATE)
