@@ -39,7 +39,7 @@ class Command(BaseCommand):
                     count=options["orders"],
                     days=options["days"],
                     seed=options["seed"],
-                    on_progress=bar.update,
+                    on_progress=lambda done: _advance(bar, done),
                 )
             except ApplicationError as error:
                 raise CommandError(error.message) from error
@@ -53,3 +53,7 @@ class Command(BaseCommand):
                 f"({report.failed} stopped early by a service, {report.skipped} already there)."
             )
         )
+
+
+def _advance(bar: tqdm[Any], done: int) -> None:
+    bar.update(done)
