@@ -37,6 +37,7 @@ from fulfillment.models_store import PickupCode
 from fulfillment.services.fulfillment_orders import (
     _fulfillment_order_lock,
     _order_id_of,
+    _unpicked,
     fulfillment_order_accept,
 )
 from fulfillment.services.lifecycle import (
@@ -167,27 +168,7 @@ def _pick_one(
             .filter(fulfillment_order=fulfillment_order)
             .order_by("id")
         )
-        folded = code.casefold()
-        matches = [
-            line
-            for line in lines
-            if code == (line.order_line.product.ean or "")
-            or folded == line.order_line.sku.casefold()
-        ]
-        if not matches:
-            raise Conflict(
-                f"Wrong item: {code} is not in order {order.number}.",
-                code="wrong_item",
-                details={"code": code},
-            )
-        line = next((item for item in matches if _unpicked(item) > 0), None)
-        if line is None:
-            first = matches[0].order_line
-            raise Conflict(
-                f"Already picked: every unit of {first.sku} {first.name} is picked.",
-                code="excess_item",
-                details={"sku": first.sku},
-            )
+        line = scanned_line(lines, code, order_number=order.number)
         if fulfillment_order.status == FulfillmentStatus.ACCEPTED:
             fulfillment_order_step(
                 order=order,
@@ -230,8 +211,36 @@ def _pick_one(
         )
 
 
-def _unpicked(line: FulfillmentOrderLine) -> int:
-    return line.quantity - line.quantity_rejected - line.quantity_picked
+def scanned_line(
+    lines: list[FulfillmentOrderLine], code: str, *, order_number: str
+) -> FulfillmentOrderLine:
+    """The line a counter scan picks from: the first line whose product has EAN ``code`` or
+    SKU ``code`` (any case) with units left. Shared by the pickup and ship-from-store screens.
+
+    Raises ``Conflict`` ``wrong_item`` when no line has the product and ``excess_item`` when
+    every unit of it is picked. ``lines`` come with ``order_line__product`` selected.
+    """
+    folded = code.casefold()
+    matches = [
+        line
+        for line in lines
+        if code == (line.order_line.product.ean or "") or folded == line.order_line.sku.casefold()
+    ]
+    if not matches:
+        raise Conflict(
+            f"Wrong item: {code} is not in order {order_number}.",
+            code="wrong_item",
+            details={"code": code},
+        )
+    line = next((item for item in matches if _unpicked(item) > 0), None)
+    if line is None:
+        first = matches[0].order_line
+        raise Conflict(
+            f"Already picked: every unit of {first.sku} {first.name} is already picked.",
+            code="excess_item",
+            details={"sku": first.sku},
+        )
+    return line
 
 
 def store_line_short(

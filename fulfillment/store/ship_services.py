@@ -20,11 +20,13 @@ from fulfillment.models import FulfillmentOrderLine, PickTask
 from fulfillment.services.fulfillment_orders import (
     _fulfillment_order_lock,
     _order_id_of,
+    _unpicked,
     fulfillment_order_accept,
 )
 from fulfillment.services.lifecycle import fulfillment_order_step
 from fulfillment.services.picking import _complete_picked
 from fulfillment.statuses import FulfillmentStatus
+from fulfillment.store.services import scanned_line
 from omnilog.core.errors import Conflict, FieldError, ValidationFailed
 from orders.models import DeliveryMode
 from orders.services.timeline import order_lock
@@ -103,25 +105,7 @@ def ship_pick_scan(
             .filter(fulfillment_order=fulfillment_order)
             .order_by("id")
         )
-        matching = [
-            line
-            for line in lines
-            if code in (line.order_line.product.ean or "", line.order_line.sku)
-            or code.upper() == line.order_line.sku.upper()
-        ]
-        if not matching:
-            raise Conflict(
-                f"{code} is not in order {order.number}.",
-                code="wrong_item",
-                details={"code": code},
-            )
-        line = next((item for item in matching if _unpicked(item) > 0), None)
-        if line is None:
-            raise Conflict(
-                f"Every unit of {matching[0].order_line.sku} is already picked.",
-                code="excess_item",
-                details={"sku": matching[0].order_line.sku},
-            )
+        line = scanned_line(lines, code, order_number=order.number)
         FulfillmentOrderLine.objects.filter(pk=line.pk).update(
             quantity_picked=F("quantity_picked") + 1
         )
@@ -147,7 +131,3 @@ def ship_pick_scan(
             units_left=sum(_unpicked(item) for item in lines),
             status=fulfillment_order.status,
         )
-
-
-def _unpicked(line: FulfillmentOrderLine) -> int:
-    return line.quantity - line.quantity_rejected - line.quantity_picked
