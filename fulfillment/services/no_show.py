@@ -55,7 +55,7 @@ from fulfillment.models import FulfillmentOrder, FulfillmentOrderLine
 from fulfillment.models_store import PickupCode, StorePolicy
 from fulfillment.services.fulfillment_orders import announce, set_status
 from fulfillment.services.lifecycle import PICKUP_MODES, handed_over_units, order_advance
-from fulfillment.services.pickup_codes import opening_hours_lines
+from fulfillment.services.pickup_codes import opening_hours_lines, store_policy_get
 from fulfillment.statuses import OPEN, FulfillmentStatus
 from inventory.models import Location
 from omnilog.core.outbox import outbox_emit
@@ -182,8 +182,7 @@ def pickup_no_show_handle(*, fulfillment_order_id: int, now: datetime) -> str:
             or ready_at is None
         ):
             return "skipped"
-        policy = StorePolicy.objects.filter(location_id=fulfillment_order.location_id).first()
-        policy = policy or _DEFAULTS
+        policy = store_policy_get(fulfillment_order.location_id)
         code = (
             PickupCode.objects.select_for_update()
             .filter(fulfillment_order=fulfillment_order)
